@@ -1,0 +1,27 @@
+"""The Bürgerkonto: citizens, credentials, profile with provenance, login, SSO session,
+self-service and activity log."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from account.services import AccountServices
+from connectors.mail import Mailer
+from core.clock import Clock
+from core.settings import Settings
+from core.store.base import KeyValueStore
+from core.web import auth
+
+
+def init_account(
+    app: Flask, settings: Settings, clock: Clock, store: KeyValueStore, mailer: Mailer
+) -> None:
+    from account import activity, cli
+    from account.views import bp, current_principal, login_url
+
+    app.extensions["account"] = AccountServices.build(settings, clock, store, mailer)
+    auth.register(app.extensions, current_principal, login_url)
+    app.register_blueprint(bp)
+    app.add_template_filter(activity.event_label, "event_label")
+    app.add_template_filter(activity.when, "when")
+    app.cli.add_command(cli.accounts)

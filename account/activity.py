@@ -1,0 +1,41 @@
+"""How audit events read in the citizen's activity log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
+
+from core.audit import AuditEvent
+from core.clock import to_datetime
+
+LABELS: dict[str, object] = {
+    AuditEvent.ACCOUNT_REGISTERED: _l("Bürgerkonto angelegt"),
+    AuditEvent.ACCOUNT_EMAIL_VERIFIED: _l("E-Mail-Adresse bestätigt"),
+    AuditEvent.ACCOUNT_EXPORTED: _l("Daten heruntergeladen"),
+    AuditEvent.ACCOUNT_DELETED: _l("Bürgerkonto gelöscht"),
+    AuditEvent.LOGIN_PASSWORD_SUCCEEDED: _l("Anmeldung mit Passwort"),
+    AuditEvent.LOGIN_PASSWORD_FAILED: _l("Fehlgeschlagene Anmeldung"),
+    AuditEvent.LOGIN_THROTTLED: _l("Anmeldung wegen zu vieler Fehlversuche verzögert"),
+    AuditEvent.LOGOUT: _l("Abmeldung"),
+    AuditEvent.SESSION_REVOKED: _l("Andere Anmeldung beendet"),
+    AuditEvent.PASSWORD_CHANGED: _l("Passwort geändert"),
+    AuditEvent.PASSWORD_RESET_REQUESTED: _l("Link zum Zurücksetzen des Passworts angefordert"),
+    AuditEvent.PASSWORD_RESET_COMPLETED: _l("Passwort zurückgesetzt"),
+    AuditEvent.PASSWORD_REHASHED: _l("Passwortschutz aktualisiert"),
+    AuditEvent.PROFILE_CHANGED: _l("Profil geändert"),
+    AuditEvent.EMAIL_CHANGE_REQUESTED: _l("Änderung der E-Mail-Adresse angefordert"),
+    AuditEvent.EMAIL_CHANGED: _l("E-Mail-Adresse geändert"),
+    AuditEvent.ROLE_GRANTED: _l("Rolle erteilt"),
+    AuditEvent.ROLE_REVOKED: _l("Rolle entzogen"),
+}
+
+
+def event_label(event: str) -> str:
+    return str(LABELS.get(event, event))
+
+
+def when(value: float | datetime) -> str:
+    moment = to_datetime(value) if isinstance(value, int | float) else value
+    return str(format_datetime(moment, "short"))

@@ -1,0 +1,103 @@
+"""Forms (Flask-WTF: every one carries the CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, Field, Form, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+
+from account.attributes import PROFILE_EDITABLE
+from account.emails import normalise
+
+#: Never a limit on the password a citizen may choose (the policy decides that), only a guard
+#: against absurd request sizes before Argon2 sees the value.
+PASSWORD_INPUT_LIMIT = 4096
+
+
+def _email_syntax(form: Form, field: Field) -> None:
+    if field.data and normalise(field.data) is None:
+        raise ValidationError(_l("Bitte geben Sie eine gültige E-Mail-Adresse ein."))
+
+
+def _email_field() -> EmailField:
+    return EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")),
+            Length(max=320),
+            _email_syntax,
+        ],
+    )
+
+
+def _password_field(label: object) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(_l("Bitte geben Sie ein Passwort ein.")),
+            Length(max=PASSWORD_INPUT_LIMIT),
+        ],
+    )
+
+
+class RegisterForm(FlaskForm):
+    email = _email_field()
+    password = _password_field(_l("Passwort"))
+    password_repeat = PasswordField(
+        _l("Passwort wiederholen"),
+        validators=[
+            InputRequired(_l("Bitte wiederholen Sie das Passwort.")),
+            EqualTo("password", _l("Die beiden Passwörter stimmen nicht überein.")),
+        ],
+    )
+
+
+class LoginForm(FlaskForm):
+    email = _email_field()
+    password = _password_field(_l("Passwort"))
+
+
+class EmailOnlyForm(FlaskForm):
+    email = _email_field()
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: a button that confirms a one-time link."""
+
+
+class NewPasswordForm(FlaskForm):
+    password = _password_field(_l("Neues Passwort"))
+    password_repeat = PasswordField(
+        _l("Neues Passwort wiederholen"),
+        validators=[
+            InputRequired(_l("Bitte wiederholen Sie das Passwort.")),
+            EqualTo("password", _l("Die beiden Passwörter stimmen nicht überein.")),
+        ],
+    )
+
+
+class ChangePasswordForm(NewPasswordForm):
+    current = _password_field(_l("Aktuelles Passwort"))
+
+
+class EmailChangeForm(FlaskForm):
+    email = _email_field()
+    password = _password_field(_l("Aktuelles Passwort"))
+
+
+class DeleteForm(FlaskForm):
+    password = _password_field(_l("Aktuelles Passwort"))
+    confirm = BooleanField(
+        _l("Ich möchte mein Bürgerkonto endgültig löschen."),
+        validators=[DataRequired(_l("Bitte bestätigen Sie die Löschung."))],
+    )
+
+
+def profile_form_class() -> type[FlaskForm]:
+    """A form with one optional text field per editable attribute of the attribute table."""
+    fields = {
+        a.name: StringField(a.label, validators=[Length(max=a.max_length)])
+        for a in PROFILE_EDITABLE
+    }
+    return type("ProfileForm", (FlaskForm,), fields)

@@ -1,0 +1,130 @@
+"""The citizen's own data: export as JSON, change of e-mail address, deletion of the account.
+
+Deletion removes the account row and with it credentials, roles and profile values (foreign
+keys cascade), ends every session, and erases the client addresses in the audit records. What
+stays is what the audit duty needs: the audit records' event, time and the account's random id,
+which no longer leads to a person (docs/DATA.md).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from account import mails
+from account.models import Citizen, citizen_by_email, citizen_by_id
+from account.profile import values
+from account.services import services
+from core import audit
+from core.audit import AuditEvent
+from core.db import db
+
+EMAIL_CHANGE = "email-change"
+
+
+def export(citizen: Citizen, client_address: str) -> dict[str, Any]:
+    s = services()
+    audit.record(
+        AuditEvent.ACCOUNT_EXPORTED,
+        now=s.clock.now(),
+        citizen_id=citizen.id,
+        client_address=client_address,
+    )
+    db.session.commit()
+    return {
+        "format": "buergerportal-export/1",
+        "account": {
+            "id": citizen.id,
+            "email": citizen.email,
+            "email_verified_at": _iso(citizen.email_verified_at),
+            "created_at": _iso(citizen.created_at),
+            "last_login_at": _iso(citizen.last_login_at),
+            "preferred_locale": citizen.preferred_locale,
+            "roles": sorted(citizen.role_names),
+            "has_password": citizen.password_hash is not None,
+        },
+        "profile": {
+            name: {
+                "value": v.value,
+                "provenance": v.provenance.value,
+                "verified_on": v.verified_on.isoformat() if v.verified_on else None,
+            }
+            for name, v in values(citizen).items()
+        },
+        "sessions": [
+            {
+                "started": sso.created_at,
+                "last_seen": sso.last_seen,
+                "methods": sso.methods,
+                "level": sso.level,
+                "user_agent": sso.user_agent,
+            }
+            for sso in s.sessions.list_for(citizen.id)
+        ],
+        "activity": [
+            {"at": r.occurred_at.isoformat(), "event": r.event, "client_address": r.client_address}
+            for r in audit.for_citizen(citizen.id, limit=10_000)
+        ],
+    }
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def delete(citizen: Citizen, password: str, client_address: str) -> bool:
+    """Delete after the password was re-entered; False (and nothing changed) when wrong."""
+    s = services()
+    if not s.hashing.verify(citizen.password_hash, password):
+        return False
+    email, locale, citizen_id = citizen.email, citizen.preferred_locale, citizen.id
+    db.session.delete(citizen)
+    audit.erase_addresses(citizen_id)
+    audit.record(AuditEvent.ACCOUNT_DELETED, now=s.clock.now(), citizen_id=citizen_id)
+    db.session.commit()
+    s.sessions.end_all(citizen_id)
+    mails.account_deleted(email, locale)
+    return True
+
+
+def request_email_change(
+    citizen: Citizen, new_email: str, password: str, client_address: str
+) -> bool:
+    """Mail a confirmation link to the new address (after the password was re-entered)."""
+    s = services()
+    if not s.hashing.verify(citizen.password_hash, password):
+        return False
+    if citizen_by_email(new_email) is None:
+        token = s.links.issue(
+            EMAIL_CHANGE,
+            {"citizen": citizen.id, "email": new_email},
+            s.settings.email_verification_ttl,
+        )
+        mails.email_change(new_email, token, citizen.preferred_locale)
+    audit.record(
+        AuditEvent.EMAIL_CHANGE_REQUESTED,
+        now=s.clock.now(),
+        citizen_id=citizen.id,
+        client_address=client_address,
+    )
+    db.session.commit()
+    return True
+
+
+def confirm_email_change(token: str, client_address: str) -> Citizen | None:
+    s = services()
+    payload = s.links.redeem(EMAIL_CHANGE, token)
+    if payload is None:
+        return None
+    citizen = citizen_by_id(str(payload["citizen"]))
+    new_email = str(payload["email"])
+    if citizen is None or citizen_by_email(new_email) is not None:
+        return None
+    citizen.email = new_email
+    audit.record(
+        AuditEvent.EMAIL_CHANGED,
+        now=s.clock.now(),
+        citizen_id=citizen.id,
+        client_address=client_address,
+    )
+    db.session.commit()
+    return citizen

@@ -1,0 +1,101 @@
+"""Password login: throttled, constant in its answer for every kind of failure.
+
+Unknown account, wrong password and unverified account all produce :class:`LoginFailed` after
+the same Argon2id work; only a correct password on a verified account succeeds. An unverified
+account that gives the right password also gets a fresh verification link (at most once a
+minute), which the generic message mentions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from account import registration
+from account.identity import Level, Method
+from account.models import Citizen, citizen_by_email
+from account.services import services
+from account.sso import SsoSession
+from core import audit
+from core.audit import AuditEvent
+from core.clock import to_datetime
+from core.db import db
+
+
+@dataclass(frozen=True)
+class LoginSucceeded:
+    citizen: Citizen
+    sso: SsoSession
+
+
+@dataclass(frozen=True)
+class LoginFailed:
+    pass
+
+
+@dataclass(frozen=True)
+class LoginThrottled:
+    retry_after: int
+
+
+LoginResult = LoginSucceeded | LoginFailed | LoginThrottled
+
+
+def password_login(
+    email: str, password: str, client_address: str, device: str, user_agent: str
+) -> LoginResult:
+    s = services()
+    wait = s.throttle.retry_after(email, client_address, device)
+    if wait > 0:
+        citizen = citizen_by_email(email)
+        audit.record(
+            AuditEvent.LOGIN_THROTTLED,
+            now=s.clock.now(),
+            citizen_id=citizen.id if citizen else None,
+            client_address=client_address,
+        )
+        db.session.commit()
+        return LoginThrottled(wait)
+    citizen = citizen_by_email(email)
+    ok = s.hashing.verify(citizen.password_hash if citizen else None, password)
+    if not ok or citizen is None or not citizen.is_verified:
+        return _failed(email, citizen, ok, client_address, device)
+    return _succeeded(email, citizen, password, client_address, device, user_agent)
+
+
+def _failed(
+    email: str, citizen: Citizen | None, password_ok: bool, client_address: str, device: str
+) -> LoginFailed:
+    s = services()
+    s.throttle.failed(email, client_address, device)
+    if citizen is not None and password_ok:
+        registration.resend(email)  # right password, unverified address
+    audit.record(
+        AuditEvent.LOGIN_PASSWORD_FAILED,
+        now=s.clock.now(),
+        citizen_id=citizen.id if citizen else None,
+        client_address=client_address,
+    )
+    db.session.commit()
+    return LoginFailed()
+
+
+def _succeeded(
+    email: str, citizen: Citizen, password: str, client_address: str, device: str, user_agent: str
+) -> LoginSucceeded:
+    s = services()
+    now = s.clock.now()
+    s.throttle.succeeded(email, client_address, device)
+    if citizen.password_hash and s.hashing.needs_rehash(citizen.password_hash):
+        citizen.password_hash = s.hashing.hash(password)
+        audit.record(AuditEvent.PASSWORD_REHASHED, now=now, citizen_id=citizen.id)
+    citizen.last_login_at = to_datetime(now)
+    sso = s.sessions.start(citizen.id, {Method.PASSWORD}, Level.LOW, user_agent, client_address)
+    audit.record(
+        AuditEvent.LOGIN_PASSWORD_SUCCEEDED,
+        now=now,
+        citizen_id=citizen.id,
+        client_address=client_address,
+        method=Method.PASSWORD.value,
+    )
+    db.session.commit()
+    return LoginSucceeded(citizen, sso)

@@ -1,0 +1,110 @@
+"""The e-mails the Bürgerkonto sends, in the citizen's language."""
+
+from __future__ import annotations
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from account.services import services
+from connectors.mail import Message
+from core.web.urls import external_url
+
+
+def _send(to: str, locale: str, subject: str, body: str) -> None:
+    services().mailer.send(Message(to=to, subject=subject, body=body))
+
+
+def verification(to: str, token: str, locale: str) -> None:
+    with force_locale(locale):
+        link = external_url("account.verify_email", token=token)
+        hours = services().settings.email_verification_ttl // 3600
+        _send(
+            to,
+            locale,
+            _("Bitte bestätigen Sie Ihre E-Mail-Adresse"),
+            _(
+                "Guten Tag,\n\nbitte bestätigen Sie Ihre E-Mail-Adresse für das Bürgerportal:\n\n"
+                "%(link)s\n\nDer Link ist %(hours)d Stunden gültig und kann einmal benutzt "
+                "werden.\n"
+                "Wenn Sie sich nicht registriert haben, können Sie diese E-Mail ignorieren.",
+                link=link,
+                hours=hours,
+            ),
+        )
+
+
+def already_registered(to: str, locale: str) -> None:
+    with force_locale(locale):
+        login = external_url("account.login")
+        reset = external_url("account.forgot_password")
+        _send(
+            to,
+            locale,
+            _("Sie haben bereits ein Bürgerkonto"),
+            _(
+                "Guten Tag,\n\njemand hat versucht, mit dieser E-Mail-Adresse ein Bürgerkonto "
+                "anzulegen. Sie haben bereits eines.\n\nAnmelden: %(login)s\n"
+                "Passwort vergessen: %(reset)s\n\nWaren Sie das nicht, müssen Sie nichts tun.",
+                login=login,
+                reset=reset,
+            ),
+        )
+
+
+def password_reset(to: str, token: str, locale: str) -> None:
+    with force_locale(locale):
+        link = external_url("account.reset_password", token=token)
+        minutes = services().settings.password_reset_ttl // 60
+        _send(
+            to,
+            locale,
+            _("Passwort zurücksetzen"),
+            _(
+                "Guten Tag,\n\nmit diesem Link legen Sie ein neues Passwort fest:\n\n%(link)s\n\n"
+                "Der Link ist %(minutes)d Minuten gültig und kann einmal benutzt werden.\n"
+                "Wenn Sie das nicht angefordert haben, können Sie diese E-Mail ignorieren; "
+                "Ihr Passwort bleibt unverändert.",
+                link=link,
+                minutes=minutes,
+            ),
+        )
+
+
+def password_changed(to: str, locale: str) -> None:
+    with force_locale(locale):
+        _send(
+            to,
+            locale,
+            _("Ihr Passwort wurde geändert"),
+            _(
+                "Guten Tag,\n\ndas Passwort Ihres Bürgerkontos wurde soeben geändert, und alle "
+                "anderen Anmeldungen wurden beendet.\nWaren Sie das nicht, setzen Sie bitte sofort "
+                "ein neues Passwort über „Passwort vergessen“."
+            ),
+        )
+
+
+def email_change(to: str, token: str, locale: str) -> None:
+    with force_locale(locale):
+        link = external_url("account.confirm_email_change", token=token)
+        _send(
+            to,
+            locale,
+            _("Neue E-Mail-Adresse bestätigen"),
+            _(
+                "Guten Tag,\n\nbitte bestätigen Sie diese neue E-Mail-Adresse für Ihr "
+                "Bürgerkonto:\n\n%(link)s\n\nWenn Sie das nicht angefordert haben, können Sie "
+                "diese E-Mail ignorieren.",
+                link=link,
+            ),
+        )
+
+
+def account_deleted(to: str, locale: str) -> None:
+    with force_locale(locale):
+        _send(
+            to,
+            locale,
+            _("Ihr Bürgerkonto wurde gelöscht"),
+            _("Guten Tag,\n\nIhr Bürgerkonto und Ihre Profildaten wurden gelöscht."),
+        )

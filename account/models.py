@@ -1,0 +1,78 @@
+"""Bürgerkonto tables: citizens, their roles and their profile values with provenance."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.db import UTCDateTime, db, new_id
+
+
+class Citizen(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "citizen"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    #: Normalised (see account.emails.normalise); unique across all accounts.
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Argon2id PHC string; None for accounts without a password (ID card only, later).
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    #: Raised on every password change: invalidates outstanding reset links.
+    credential_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    preferred_locale: Mapped[str] = mapped_column(String(8), default="de")
+
+    roles: Mapped[list[CitizenRole]] = relationship(
+        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+    )
+    profile_values: Mapped[list[ProfileValue]] = relationship(
+        back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_verified(self) -> bool:
+        return self.email_verified_at is not None
+
+    @property
+    def role_names(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.roles)
+
+
+class CitizenRole(db.Model):  # type: ignore[name-defined,misc]
+    """``admin``, or ``clerk:<service>`` for a back-office clerk of one service."""
+
+    __tablename__ = "citizen_role"
+    __table_args__ = (UniqueConstraint("citizen_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    citizen_id: Mapped[str] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(64))
+    citizen: Mapped[Citizen] = relationship(back_populates="roles")
+
+
+class ProfileValue(db.Model):  # type: ignore[name-defined,misc]
+    """One attribute of the attribute table, with where it came from."""
+
+    __tablename__ = "profile_value"
+    __table_args__ = (UniqueConstraint("citizen_id", "attribute"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    citizen_id: Mapped[str] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(400))
+    provenance: Mapped[str] = mapped_column(String(8))
+    #: For provenance ``eid``: the day the value was read from the ID card.
+    verified_on: Mapped[date | None] = mapped_column(Date())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    citizen: Mapped[Citizen] = relationship(back_populates="profile_values")
+
+
+def citizen_by_email(email: str) -> Citizen | None:
+    return db.session.scalar(select(Citizen).where(Citizen.email == email))
+
+
+def citizen_by_id(citizen_id: str) -> Citizen | None:
+    return db.session.get(Citizen, citizen_id)

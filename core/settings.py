@@ -1,0 +1,265 @@
+"""One typed settings object, read from environment variables and validated at start-up.
+
+Every option is spelled out here with its variable name, its default and its limits. A
+misconfiguration stops the process with *all* problems listed (fail fast), never a warning
+that is lost in the log.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+#: Minimums from OWASP ASVS 5.0 V2.4 / RFC 9106 "second recommended option" for Argon2id.
+ARGON2_MIN_MEMORY_KIB = 19 * 1024
+ARGON2_MIN_TIME_COST = 2
+ARGON2_MIN_PARALLELISM = 1
+#: NIST SP 800-63B-4 §3.1.1.2: at least 8 characters; verifiers SHOULD allow at least 64.
+PASSWORD_MIN_LENGTH_FLOOR = 8
+PASSWORD_MAX_LENGTH_FLOOR = 64
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class SettingsError(Exception):
+    """Raised at start-up with every problem found in the environment."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid settings:\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    environment: Environment = Environment.DEVELOPMENT
+    #: Signs the CSRF token and the session cookie. Required outside development.
+    secret_key: str = ""
+    #: Public base URL of the hub (scheme, host, port, no trailing slash).
+    base_url: str = "http://127.0.0.1:8000"
+    database_url: str = "sqlite:///var/buergerportal.db"
+    #: Empty means the in-process store (single process, development only).
+    redis_url: str = ""
+    #: Prefix for every key the hub writes to the key-value store.
+    store_prefix: str = "bp:"
+    #: Directory for runtime files in development (SQLite file, outbox, dev secrets).
+    var_dir: Path = Path("var")
+    #: Number of reverse proxies in front of the hub whose X-Forwarded-For is trusted.
+    trusted_proxies: int = 0
+    default_locale: str = "de"
+    locales: tuple[str, ...] = ("de", "en")
+
+    argon2_time_cost: int = ARGON2_MIN_TIME_COST
+    argon2_memory_kib: int = ARGON2_MIN_MEMORY_KIB
+    argon2_parallelism: int = ARGON2_MIN_PARALLELISM
+    password_min_length: int = PASSWORD_MIN_LENGTH_FLOOR
+    password_max_length: int = 256
+
+    #: Lifetime of an e-mail verification link and a password-reset link, in seconds.
+    email_verification_ttl: int = 24 * 3600
+    password_reset_ttl: int = 30 * 60
+
+    #: Login throttling (see account/throttle.py for the algorithm).
+    throttle_free_failures_account_address: int = 5
+    throttle_free_failures_address: int = 30
+    throttle_max_failures_account_hour: int = 100
+    throttle_max_delay_seconds: int = 15 * 60
+
+    #: Outgoing mail: SMTP in production, a folder of .eml files in development.
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = True
+    mail_from: str = "Bürgerportal <noreply@buergerportal.example>"
+    mail_outbox_dir: Path = field(default_factory=lambda: Path("var/outbox"))
+
+    #: Create the demo citizen and demo administrator (development only).
+    demo_data: bool = False
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    @property
+    def uses_https(self) -> bool:
+        return self.base_url.startswith("https://")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build and validate settings from ``environ`` (default: ``os.environ``)."""
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+        values = _read(env, problems)
+        if problems:
+            raise SettingsError(problems)
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings = settings._with_development_secret()
+        settings.validate()
+        return settings
+
+    def _with_development_secret(self) -> Settings:
+        if self.secret_key or self.is_production:
+            return self
+        return _replace(self, secret_key=secrets.token_urlsafe(32))
+
+    def validate(self) -> None:
+        """Raise :class:`SettingsError` listing every problem."""
+        problems: list[str] = []
+        problems += _check_secrets(self)
+        problems += _check_urls(self)
+        problems += _check_password_policy(self)
+        problems += _check_production(self)
+        if problems:
+            raise SettingsError(problems)
+
+
+def _replace(settings: Settings, **changes: object) -> Settings:
+    values = {f.name: getattr(settings, f.name) for f in fields(settings)}
+    values.update(changes)
+    return Settings(**values)  # type: ignore[arg-type,unused-ignore]
+
+
+_ENV_NAMES: dict[str, str] = {
+    "environment": "PORTAL_ENV",
+    "secret_key": "SECRET_KEY",
+    "base_url": "PORTAL_BASE_URL",
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "store_prefix": "STORE_PREFIX",
+    "var_dir": "PORTAL_VAR_DIR",
+    "trusted_proxies": "TRUSTED_PROXIES",
+    "default_locale": "DEFAULT_LOCALE",
+    "argon2_time_cost": "ARGON2_TIME_COST",
+    "argon2_memory_kib": "ARGON2_MEMORY_KIB",
+    "argon2_parallelism": "ARGON2_PARALLELISM",
+    "password_min_length": "PASSWORD_MIN_LENGTH",
+    "password_max_length": "PASSWORD_MAX_LENGTH",
+    "email_verification_ttl": "EMAIL_VERIFICATION_TTL",
+    "password_reset_ttl": "PASSWORD_RESET_TTL",
+    "throttle_free_failures_account_address": "THROTTLE_FREE_FAILURES_ACCOUNT_ADDRESS",
+    "throttle_free_failures_address": "THROTTLE_FREE_FAILURES_ADDRESS",
+    "throttle_max_failures_account_hour": "THROTTLE_MAX_FAILURES_ACCOUNT_HOUR",
+    "throttle_max_delay_seconds": "THROTTLE_MAX_DELAY_SECONDS",
+    "smtp_host": "SMTP_HOST",
+    "smtp_port": "SMTP_PORT",
+    "smtp_username": "SMTP_USERNAME",
+    "smtp_password": "SMTP_PASSWORD",
+    "smtp_starttls": "SMTP_STARTTLS",
+    "mail_from": "MAIL_FROM",
+    "mail_outbox_dir": "MAIL_OUTBOX_DIR",
+    "demo_data": "DEMO_DATA",
+}
+
+
+def env_name(field_name: str) -> str:
+    """The environment variable that sets ``field_name``."""
+    return _ENV_NAMES[field_name]
+
+
+def _read(env: Mapping[str, str], problems: list[str]) -> dict[str, object]:
+    types = {f.name: f.type for f in fields(Settings)}
+    values: dict[str, object] = {}
+    for name, var in _ENV_NAMES.items():
+        raw = env.get(var)
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = _convert(types[name], raw)
+        except ValueError as exc:
+            problems.append(f"{var}: {exc}")
+    return values
+
+
+def _convert(type_name: object, raw: str) -> object:
+    if type_name == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {raw!r}") from None
+    if type_name == "bool":
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ValueError(f"expected true or false, got {raw!r}")
+    if type_name == "Path":
+        return Path(raw)
+    if type_name == "Environment":
+        try:
+            return Environment(raw)
+        except ValueError:
+            allowed = ", ".join(e.value for e in Environment)
+            raise ValueError(f"expected one of {allowed}, got {raw!r}") from None
+    return raw
+
+
+def _check_secrets(s: Settings) -> list[str]:
+    if not s.secret_key:
+        return ["SECRET_KEY is required outside development"]
+    if len(s.secret_key) < 32:
+        return ["SECRET_KEY must be at least 32 characters"]
+    return []
+
+
+def _check_urls(s: Settings) -> list[str]:
+    problems = []
+    parts = urlsplit(s.base_url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        problems.append(f"PORTAL_BASE_URL must be an absolute http(s) URL, got {s.base_url!r}")
+    if s.base_url.endswith("/") or parts.query or parts.fragment:
+        problems.append("PORTAL_BASE_URL must not end in '/' or carry a query or fragment")
+    if not s.database_url.startswith(("sqlite:", "postgresql")):
+        problems.append("DATABASE_URL must be an sqlite: or postgresql URL")
+    if s.redis_url and not s.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        problems.append("REDIS_URL must be a redis://, rediss:// or unix:// URL")
+    if s.default_locale not in s.locales:
+        problems.append(f"DEFAULT_LOCALE must be one of {', '.join(s.locales)}")
+    return problems
+
+
+def _check_password_policy(s: Settings) -> list[str]:
+    problems = []
+    if s.argon2_memory_kib < ARGON2_MIN_MEMORY_KIB:
+        problems.append(f"ARGON2_MEMORY_KIB must be at least {ARGON2_MIN_MEMORY_KIB}")
+    if s.argon2_time_cost < ARGON2_MIN_TIME_COST:
+        problems.append(f"ARGON2_TIME_COST must be at least {ARGON2_MIN_TIME_COST}")
+    if s.argon2_parallelism < ARGON2_MIN_PARALLELISM:
+        problems.append(f"ARGON2_PARALLELISM must be at least {ARGON2_MIN_PARALLELISM}")
+    if s.password_min_length < PASSWORD_MIN_LENGTH_FLOOR:
+        problems.append(f"PASSWORD_MIN_LENGTH must be at least {PASSWORD_MIN_LENGTH_FLOOR}")
+    if s.password_max_length < max(PASSWORD_MAX_LENGTH_FLOOR, s.password_min_length):
+        problems.append(
+            f"PASSWORD_MAX_LENGTH must be at least {PASSWORD_MAX_LENGTH_FLOOR} "
+            "and not below PASSWORD_MIN_LENGTH"
+        )
+    for name in ("email_verification_ttl", "password_reset_ttl", "throttle_max_delay_seconds"):
+        if getattr(s, name) <= 0:
+            problems.append(f"{env_name(name)} must be positive")
+    return problems
+
+
+def _check_production(s: Settings) -> list[str]:
+    if not s.is_production:
+        return []
+    problems = []
+    if not s.uses_https:
+        problems.append("PORTAL_BASE_URL must use https in production")
+    if not s.database_url.startswith("postgresql"):
+        problems.append("DATABASE_URL must point to PostgreSQL in production")
+    if not s.redis_url:
+        problems.append("REDIS_URL is required in production (the in-process store is per process)")
+    if not s.smtp_host:
+        problems.append("SMTP_HOST is required in production (the outbox is for development)")
+    if s.demo_data:
+        problems.append("DEMO_DATA must not be enabled in production")
+    return problems

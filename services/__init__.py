@@ -1,0 +1,1 @@
+"""Independent relying-party apps; they speak only HTTP to the hub (never import it)."""

@@ -1,0 +1,80 @@
+"""Composition root: ``create_app()`` wires every layer; gunicorn serves ``wsgi:app``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import click
+from flask import Flask
+
+from account import init_account
+from connectors.mail import Mailer, OutboxMailer, SmtpMailer
+from connectors.mail.views import outbox
+from core import migrate
+from core.clock import Clock, SystemClock
+from core.db import init_db
+from core.health import health
+from core.settings import Settings
+from core.store import open_store
+from core.store.base import KeyValueStore
+from core.web import init_web
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    clock: Clock | None = None,
+    store: KeyValueStore | None = None,
+    mailer: Mailer | None = None,
+) -> Flask:
+    """Build the hub. Tests pass explicit settings and their own clock; nothing is global."""
+    settings = settings or Settings.from_env()
+    clock = clock or SystemClock()
+    store = store or open_store(settings.redis_url, settings.store_prefix, clock)
+    mailer = mailer or _mailer(settings)
+
+    app = Flask(__name__, static_folder=None)
+    app.config["PORTAL_DEFAULT_LOCALE"] = settings.default_locale
+    app.config["PORTAL_LOCALES"] = settings.locales
+    app.extensions.update(settings=settings, clock=clock, store=store, mailer=mailer)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    init_db(app, settings.database_url)
+    init_web(app, settings)
+    app.register_blueprint(health)
+    init_account(app, settings, clock, store, mailer)
+    if not settings.is_production:
+        app.register_blueprint(outbox)
+    app.cli.add_command(migrate_command)
+    return app
+
+
+def _mailer(settings: Settings) -> Mailer:
+    if settings.smtp_host:
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.mail_from,
+            settings.smtp_username,
+            settings.smtp_password,
+            settings.smtp_starttls,
+        )
+    return OutboxMailer(settings.mail_outbox_dir, settings.mail_from)
+
+
+@click.command("migrate")
+def migrate_command() -> None:
+    """Bring the database schema to the newest Alembic revision."""
+    from flask import current_app
+
+    migrate.upgrade(current_app.extensions["settings"].database_url)
+    click.echo("database schema is up to date")
+
+
+def __getattr__(name: str) -> Any:
+    """``wsgi:app`` for gunicorn and ``flask --app wsgi``: built on first access."""
+    if name == "app":
+        globals()["app"] = created = create_app()
+        return created
+    raise AttributeError(name)
