@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from account import mails
 from account.models import Citizen, citizen_by_email, citizen_by_id
 from account.profile import values
@@ -126,5 +128,9 @@ def confirm_email_change(token: str, client_address: str) -> Citizen | None:
         citizen_id=citizen.id,
         client_address=client_address,
     )
-    db.session.commit()
+    try:
+        db.session.commit()
+    except IntegrityError:  # the address was taken concurrently
+        db.session.rollback()
+        return None
     return citizen

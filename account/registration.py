@@ -6,6 +6,8 @@ the owner of a taken address gets a mail saying so instead of a verification lin
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+
 from account import mails
 from account.models import Citizen, citizen_by_email, citizen_by_id
 from account.services import services
@@ -35,11 +37,19 @@ def register(email: str, password: str, locale: str, client_address: str) -> Non
         preferred_locale=locale,
     )
     db.session.add(citizen)
-    db.session.flush()
-    audit.record(
-        AuditEvent.ACCOUNT_REGISTERED, now=now, citizen_id=citizen.id, client_address=client_address
-    )
-    db.session.commit()
+    try:
+        db.session.flush()
+        audit.record(
+            AuditEvent.ACCOUNT_REGISTERED,
+            now=now,
+            citizen_id=citizen.id,
+            client_address=client_address,
+        )
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent registration of the same address won: answer as for a taken address.
+        db.session.rollback()
+        return
     send_verification(citizen)
 
 

@@ -28,6 +28,8 @@ DEVICE_COOKIE = "bp_device"
 def load_login() -> None:
     g.sso = None
     g.citizen = None
+    if request.endpoint == "web.static":
+        return
     sid = session.get(SSO_KEY)
     if not sid:
         return
