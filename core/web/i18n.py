@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import Babel
@@ -17,7 +18,14 @@ def init_i18n(app: Flask, settings: object) -> None:
     app.config["BABEL_DEFAULT_TIMEZONE"] = "Europe/Berlin"
     Babel(app, locale_selector=select_locale)
     app.after_request(_remember_choice)
-    app.context_processor(lambda: {"current_locale": select_locale()})
+    app.context_processor(lambda: {"current_locale": select_locale(), "lang_url": lang_url})
+
+
+def lang_url(locale: str) -> str:
+    """The current page in another language (other query parameters kept)."""
+    args = request.args.to_dict(flat=False)
+    args["lang"] = [locale]
+    return request.path + "?" + urlencode(args, doseq=True)
 
 
 def _locales() -> tuple[str, ...]:
