@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, Field, Form, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Regexp,
+    ValidationError,
+)
 
-from account.attributes import PROFILE_EDITABLE
+from account.attributes import PROFILE_EDITABLE, Attribute
 from account.emails import normalise
 
 #: Never a limit on the password a citizen may choose (the policy decides that), only a guard
@@ -97,7 +107,36 @@ class DeleteForm(FlaskForm):
 def profile_form_class() -> type[FlaskForm]:
     """A form with one optional text field per editable attribute of the attribute table."""
     fields = {
-        a.name: StringField(a.label, validators=[Length(max=a.max_length)])
-        for a in PROFILE_EDITABLE
+        a.name: StringField(a.label, validators=_profile_validators(a)) for a in PROFILE_EDITABLE
     }
     return type("ProfileForm", (FlaskForm,), fields)
+
+
+def _profile_validators(attribute: Attribute) -> list[Any]:
+    validators: list[Any] = [
+        Length(
+            max=attribute.max_length,
+            message=_l("Höchstens %(max)d Zeichen.", max=attribute.max_length),
+        )
+    ]
+    if attribute.input_type == "date":
+        validators.append(_past_date)
+    if attribute.input_type == "tel":
+        validators.append(
+            Regexp(
+                r"^\+?[0-9 ()/-]{3,40}$|^$",
+                message=_l("Bitte nur Ziffern, Leerzeichen und + ( ) / - verwenden."),
+            )
+        )
+    return validators
+
+
+def _past_date(form: Form, field: Field) -> None:
+    if not field.data:
+        return
+    try:
+        value = date.fromisoformat(field.data)
+    except ValueError:
+        raise ValidationError(_l("Bitte als Datum im Format JJJJ-MM-TT angeben.")) from None
+    if value > date.today() or value.year < 1900:
+        raise ValidationError(_l("Bitte ein Datum in der Vergangenheit angeben."))
