@@ -117,6 +117,7 @@ class Settings:
         problems += _check_secrets(self)
         problems += _check_urls(self)
         problems += _check_password_policy(self)
+        problems += _check_limits(self)
         problems += _check_production(self)
         if problems:
             raise SettingsError(problems)
@@ -245,6 +246,23 @@ def _check_password_policy(s: Settings) -> list[str]:
     for name in ("email_verification_ttl", "password_reset_ttl", "throttle_max_delay_seconds"):
         if getattr(s, name) <= 0:
             problems.append(f"{env_name(name)} must be positive")
+    return problems
+
+
+def _check_limits(s: Settings) -> list[str]:
+    """Counts that must not be negative (or zero) for the throttle, the proxy fix and SMTP."""
+    problems = []
+    for name in (
+        "throttle_free_failures_account_address",
+        "throttle_free_failures_address",
+        "trusted_proxies",
+    ):
+        if getattr(s, name) < 0:
+            problems.append(f"{env_name(name)} must not be negative")
+    if s.throttle_max_failures_account_hour < 1:
+        problems.append("THROTTLE_MAX_FAILURES_ACCOUNT_HOUR must be at least 1")
+    if not 1 <= s.smtp_port <= 65535:
+        problems.append("SMTP_PORT must be between 1 and 65535")
     return problems
 
 
