@@ -49,7 +49,7 @@ class AccountServices:
             policy=PasswordPolicy(settings.password_min_length, settings.password_max_length),
             throttle=LoginThrottle(store, clock, limits, settings.secret_key),
             sessions=SsoSessions(store, clock),
-            links=OneTimeLinks(store),
+            links=OneTimeLinks(store, clock),
         )
 
 
