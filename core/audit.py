@@ -43,6 +43,16 @@ class AuditEvent(StrEnum):
     KEY_RETIRED = "key.retired"
     KEY_REMOVED = "key.removed"
     KEY_EXPORTED = "key.exported"
+    # --- SAML 2.0 identity provider (idp/saml) ---
+    SAML_SP_REGISTERED = "saml.sp_registered"
+    SAML_SP_CHANGED = "saml.sp_changed"
+    SAML_SP_DISABLED = "saml.sp_disabled"
+    SAML_SP_ENABLED = "saml.sp_enabled"
+    SAML_SP_REMOVED = "saml.sp_removed"
+    SAML_LOGIN = "saml.login"
+    SAML_LOGOUT = "saml.logout"
+    SAML_REQUEST_REFUSED = "saml.request_refused"
+    # --- end SAML ---
 
 
 class AuditRecord(db.Model):  # type: ignore[name-defined,misc]

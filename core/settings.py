@@ -85,6 +85,23 @@ class Settings:
     #: Create the demo citizen and demo administrator (development only).
     demo_data: bool = False
 
+    # --- SAML 2.0 identity provider (idp/saml) ------------------------------------------------
+    #: The IdP's entityID; empty means the metadata URL, base URL + "/saml/metadata".
+    saml_entity_id: str = ""
+    #: Allowed clock difference to SPs for IssueInstant/NotBefore checks, in seconds.
+    saml_clock_skew: int = 90
+    #: How old an incoming request may be; its ID is remembered that long against replay.
+    saml_request_max_age: int = 300
+    #: Assertion validity (NotOnOrAfter of conditions and bearer confirmation), in seconds.
+    saml_assertion_lifetime: int = 300
+    #: Largest accepted SAML message after base64 decoding and inflating, in bytes.
+    saml_max_message_bytes: int = 64 * 1024
+    # --- end SAML ------------------------------------------------------------------------------
+
+    @property
+    def saml_entity_id_url(self) -> str:
+        return self.saml_entity_id or self.base_url + "/saml/metadata"
+
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
@@ -119,6 +136,7 @@ class Settings:
         problems += _check_password_policy(self)
         problems += _check_limits(self)
         problems += _check_production(self)
+        problems += _check_saml(self)
         if problems:
             raise SettingsError(problems)
 
@@ -158,6 +176,11 @@ _ENV_NAMES: dict[str, str] = {
     "mail_from": "MAIL_FROM",
     "mail_outbox_dir": "MAIL_OUTBOX_DIR",
     "demo_data": "DEMO_DATA",
+    "saml_entity_id": "SAML_ENTITY_ID",
+    "saml_clock_skew": "SAML_CLOCK_SKEW",
+    "saml_request_max_age": "SAML_REQUEST_MAX_AGE",
+    "saml_assertion_lifetime": "SAML_ASSERTION_LIFETIME",
+    "saml_max_message_bytes": "SAML_MAX_MESSAGE_BYTES",
 }
 
 
@@ -263,6 +286,23 @@ def _check_limits(s: Settings) -> list[str]:
         problems.append("THROTTLE_MAX_FAILURES_ACCOUNT_HOUR must be at least 1")
     if not 1 <= s.smtp_port <= 65535:
         problems.append("SMTP_PORT must be between 1 and 65535")
+    return problems
+
+
+def _check_saml(s: Settings) -> list[str]:
+    problems = []
+    if s.saml_entity_id:
+        parts = urlsplit(s.saml_entity_id)
+        if parts.scheme not in {"http", "https", "urn"} or len(s.saml_entity_id) > 1024:
+            problems.append("SAML_ENTITY_ID must be an absolute URI of at most 1024 characters")
+    if not 0 <= s.saml_clock_skew <= 600:
+        problems.append("SAML_CLOCK_SKEW must be between 0 and 600 seconds")
+    if not 30 <= s.saml_request_max_age <= 3600:
+        problems.append("SAML_REQUEST_MAX_AGE must be between 30 and 3600 seconds")
+    if not 30 <= s.saml_assertion_lifetime <= 3600:
+        problems.append("SAML_ASSERTION_LIFETIME must be between 30 and 3600 seconds")
+    if not 4096 <= s.saml_max_message_bytes <= 1024 * 1024:
+        problems.append("SAML_MAX_MESSAGE_BYTES must be between 4096 and 1048576")
     return problems
 
 
