@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from argon2 import PasswordHasher, Type
+from argon2 import PasswordHasher, Type, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from argon2.low_level import ARGON2_VERSION
 from flask_babel import gettext as _
 
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
@@ -88,4 +89,22 @@ class PasswordHashing:
         return ok and stored_hash is not None
 
     def needs_rehash(self, stored_hash: str) -> bool:
-        return self._hasher.check_needs_rehash(stored_hash)
+        """True when ``stored_hash`` is weaker than the configured parameters.
+
+        Only ever upwards: a worker still running with older, lower settings (rolling upgrade)
+        must not replace a hash that a newer worker already strengthened.
+        """
+        try:
+            stored = extract_parameters(stored_hash)
+        except InvalidHashError:
+            return True
+        wanted = self._hasher
+        return (
+            stored.type is not Type.ID
+            or stored.version < ARGON2_VERSION
+            or stored.memory_cost < wanted.memory_cost
+            or stored.time_cost < wanted.time_cost
+            or stored.parallelism < wanted.parallelism
+            or stored.hash_len < wanted.hash_len
+            or stored.salt_len < wanted.salt_len
+        )

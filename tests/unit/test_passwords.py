@@ -199,3 +199,12 @@ def test_an_argon2i_hash_would_be_replaced_by_argon2id(hashing: PasswordHashing)
 
     argon2i = PasswordHasher(time_cost=2, memory_cost=ARGON2_MIN_MEMORY_KIB, type=Type.I)
     assert hashing.needs_rehash(argon2i.hash("Ein langer Satz"))
+
+
+def test_a_stronger_hash_is_never_replaced_by_a_weaker_one(hashing: PasswordHashing) -> None:
+    stronger = PasswordHashing(3, ARGON2_MIN_MEMORY_KIB * 2, 1)
+    assert not hashing.needs_rehash(stronger.hash("Ein langer Satz"))
+
+
+def test_an_unreadable_stored_hash_is_replaced_at_the_next_login(hashing: PasswordHashing) -> None:
+    assert hashing.needs_rehash("not a hash")
