@@ -19,6 +19,8 @@ from core.settings import Settings
 from core.store import open_store
 from core.store.base import KeyValueStore
 from core.web import init_web
+from idp import init_idp
+from idp.saml import init_saml
 
 
 def create_app(
@@ -44,6 +46,8 @@ def create_app(
     init_web(app, settings)
     app.register_blueprint(health)
     init_account(app, settings, clock, store, mailer)
+    init_saml(app, settings, clock, store)
+    init_idp(app, settings, clock, store)
     if not settings.is_production:
         app.register_blueprint(outbox)
     app.cli.add_command(migrate_command)

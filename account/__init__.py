@@ -16,7 +16,7 @@ from core.web import auth
 def init_account(
     app: Flask, settings: Settings, clock: Clock, store: KeyValueStore, mailer: Mailer
 ) -> None:
-    from account import activity, cli
+    from account import activity, api, cli
     from account.views import bp, current_principal, login_url
 
     app.extensions["account"] = AccountServices.build(settings, clock, store, mailer)
@@ -24,4 +24,5 @@ def init_account(
     app.register_blueprint(bp)
     app.add_template_filter(activity.event_label, "event_label")
     app.add_template_filter(activity.when, "when")
+    app.add_template_filter(api.client_name, "client_name")
     app.cli.add_command(cli.accounts)

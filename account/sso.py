@@ -103,6 +103,16 @@ class SsoSessions:
         self._store.delete(_KEY + sso.id)
         self._store.set_remove(_INDEX + sso.citizen_id, sso.id)
 
+    def add_client(self, sid: str, client_id: str) -> bool:
+        """Note a relying party logged in through the session (for logout and the list)."""
+        sso = self._read(sid)
+        if sso is None:
+            return False
+        if client_id not in sso.clients:
+            sso.clients.append(client_id)
+            self._save(sso, self._clock.now())
+        return True
+
     def end_by_id(self, citizen_id: str, sid: str) -> bool:
         """End one of the citizen's own sessions (never someone else's)."""
         sso = self._read(sid)

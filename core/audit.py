@@ -53,6 +53,16 @@ class AuditEvent(StrEnum):
     SAML_LOGOUT = "saml.logout"
     SAML_REQUEST_REFUSED = "saml.request_refused"
     # --- end SAML ---
+    OIDC_CLIENT_REGISTERED = "oidc.client_registered"
+    OIDC_CLIENT_CHANGED = "oidc.client_changed"
+    OIDC_CLIENT_SECRET_ROTATED = "oidc.client_secret_rotated"
+    OIDC_CLIENT_DISABLED = "oidc.client_disabled"
+    OIDC_CLIENT_ENABLED = "oidc.client_enabled"
+    OIDC_CONSENT_GRANTED = "oidc.consent_granted"
+    OIDC_CONSENT_REVOKED = "oidc.consent_revoked"
+    OIDC_LOGIN = "oidc.login"
+    OIDC_LOGOUT = "oidc.logout"
+    OIDC_TOKEN_REUSE_DETECTED = "oidc.token_reuse_detected"
 
 
 class AuditRecord(db.Model):  # type: ignore[name-defined,misc]

@@ -85,6 +85,27 @@ class Settings:
     #: Create the demo citizen and demo administrator (development only).
     demo_data: bool = False
 
+    # --- OpenID Connect provider (idp/oidc) ---------------------------------------------------
+    #: Issuer identifier; empty means the base URL (OpenID Connect Discovery 1.0 §4.3).
+    oidc_issuer: str = ""
+    #: Secret for pairwise ``sub`` values (OIDC Core §8.1) and the keyed hashes of client
+    #: secrets and refresh tokens. Required in production; never change it once in use.
+    #: Outside production an empty value means a random one kept in ``var_dir``.
+    oidc_pairwise_secret: str = ""
+    #: Lifetimes in seconds: authorization code (at most 60), access token, ID token, and the
+    #: absolute lifetime of a refresh-token family (rotation never extends it).
+    oidc_code_ttl: int = 60
+    oidc_access_token_ttl: int = 300
+    oidc_id_token_ttl: int = 300
+    oidc_refresh_token_ttl: int = 8 * 3600
+    #: JWS algorithm of access tokens (RFC 9068), if the signing keys offer it.
+    oidc_access_token_alg: str = "ES256"
+    # --- end OpenID Connect provider ----------------------------------------------------------
+
+    @property
+    def oidc_issuer_url(self) -> str:
+        return self.oidc_issuer or self.base_url
+
     # --- SAML 2.0 identity provider (idp/saml) ------------------------------------------------
     #: The IdP's entityID; empty means the metadata URL, base URL + "/saml/metadata".
     saml_entity_id: str = ""
@@ -136,6 +157,7 @@ class Settings:
         problems += _check_password_policy(self)
         problems += _check_limits(self)
         problems += _check_production(self)
+        problems += _check_oidc(self)
         problems += _check_saml(self)
         if problems:
             raise SettingsError(problems)
@@ -176,6 +198,13 @@ _ENV_NAMES: dict[str, str] = {
     "mail_from": "MAIL_FROM",
     "mail_outbox_dir": "MAIL_OUTBOX_DIR",
     "demo_data": "DEMO_DATA",
+    "oidc_issuer": "OIDC_ISSUER",
+    "oidc_pairwise_secret": "OIDC_PAIRWISE_SECRET",
+    "oidc_code_ttl": "OIDC_CODE_TTL",
+    "oidc_access_token_ttl": "OIDC_ACCESS_TOKEN_TTL",
+    "oidc_id_token_ttl": "OIDC_ID_TOKEN_TTL",
+    "oidc_refresh_token_ttl": "OIDC_REFRESH_TOKEN_TTL",
+    "oidc_access_token_alg": "OIDC_ACCESS_TOKEN_ALG",
     "saml_entity_id": "SAML_ENTITY_ID",
     "saml_clock_skew": "SAML_CLOCK_SKEW",
     "saml_request_max_age": "SAML_REQUEST_MAX_AGE",
@@ -320,4 +349,26 @@ def _check_production(s: Settings) -> list[str]:
         problems.append("SMTP_HOST is required in production (the outbox is for development)")
     if s.demo_data:
         problems.append("DEMO_DATA must not be enabled in production")
+    return problems
+
+
+def _check_oidc(s: Settings) -> list[str]:
+    problems = []
+    if s.oidc_issuer:
+        parts = urlsplit(s.oidc_issuer)
+        if parts.scheme not in {"http", "https"} or not parts.netloc:
+            problems.append("OIDC_ISSUER must be an absolute http(s) URL")
+        if s.oidc_issuer.endswith("/") or parts.query or parts.fragment:
+            problems.append("OIDC_ISSUER must not end in '/' or carry a query or fragment")
+        if s.is_production and parts.scheme != "https":
+            problems.append("OIDC_ISSUER must use https in production")
+    if s.is_production and len(s.oidc_pairwise_secret) < 32:
+        problems.append("OIDC_PAIRWISE_SECRET of at least 32 characters is required in production")
+    if not 1 <= s.oidc_code_ttl <= 60:
+        problems.append("OIDC_CODE_TTL must be between 1 and 60 seconds")
+    for name in ("oidc_access_token_ttl", "oidc_id_token_ttl", "oidc_refresh_token_ttl"):
+        if getattr(s, name) <= 0:
+            problems.append(f"{env_name(name)} must be positive")
+    if s.oidc_access_token_alg not in {"RS256", "PS256", "ES256"}:
+        problems.append("OIDC_ACCESS_TOKEN_ALG must be RS256, PS256 or ES256")
     return problems

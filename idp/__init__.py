@@ -1,1 +1,15 @@
-"""The protocol faces (OpenID Connect, SAML 2.0) — built on account/ in later issues."""
+"""The protocol faces: OpenID Connect (oidc/), later SAML 2.0 (saml/)."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from core.clock import Clock
+from core.settings import Settings
+from core.store.base import KeyValueStore
+
+
+def init_idp(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore) -> None:
+    from idp.oidc import init_oidc
+
+    init_oidc(app, settings, clock, store)

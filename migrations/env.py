@@ -10,6 +10,8 @@ from sqlalchemy.engine import Connection
 
 import account.models  # noqa: F401  (registers tables on the metadata)
 import core.audit  # noqa: F401
+import idp.oidc.models  # noqa: F401
+import idp.saml.models  # noqa: F401
 from core.db import Base
 
 config = context.config

@@ -94,6 +94,8 @@ def login() -> ResponseReturnValue:
     if g.citizen is not None and request.method == "GET" and not request.args.get("erneut"):
         return redirect(next_path, 303)
     failed = False
+    if request.method == "GET" and not form.email.data:
+        form.email.data = (request.args.get("login_hint") or "")[:320]  # OIDC Core §3.1.2.1
     if form.validate_on_submit():
         response = _attempt(form, next_path)
         if response is not None:

@@ -1,0 +1,116 @@
+"""What the protocol faces (``idp/``) may know of the Bürgerkonto: a small, typed surface.
+
+The protocol faces get an :class:`~account.identity.Identity` built from the SSO session and the
+profile, a login URL, and a few operations on SSO sessions; nothing else of ``account``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from flask import Flask, current_app, g, url_for
+
+from account.identity import AttributeValue, Identity, Level, Method
+from account.models import Citizen, citizen_by_id
+from account.profile import values
+from account.services import services
+from account.sso import SsoSession
+from core import audit
+from core.audit import AuditEvent
+from core.db import db
+from core.web.session import regenerate_session
+
+ClientNames = Callable[[str], str]
+
+
+@dataclass(frozen=True)
+class EndedSession:
+    session_id: str
+    citizen_id: str
+    clients: tuple[str, ...]
+
+
+def _identity(sso: SsoSession, citizen: Citizen) -> Identity:
+    return Identity(
+        citizen_id=citizen.id,
+        methods=frozenset(Method(m) for m in sso.methods),
+        auth_time=sso.auth_time,
+        level=Level(sso.level),
+        session_id=sso.id,
+        attributes=values(citizen),
+    )
+
+
+def current_identity() -> Identity | None:
+    """Who is logged in in this browser, as the protocol faces see it (None: nobody)."""
+    sso: SsoSession | None = g.get("sso")
+    citizen: Citizen | None = g.get("citizen")
+    if sso is None or citizen is None:
+        return None
+    return _identity(sso, citizen)
+
+
+def login_url(
+    next_path: str, force: bool = False, login_hint: str | None = None, locale: str | None = None
+) -> str:
+    """The login page, coming back to the local path ``next_path`` afterwards."""
+    params = {"next": next_path}
+    if force:
+        params["erneut"] = "1"
+    if login_hint:
+        params["login_hint"] = login_hint[:320]
+    if locale:
+        params["lang"] = locale
+    return url_for("account.login") + "?" + urlencode(params)
+
+
+def attributes_of(citizen_id: str) -> dict[str, AttributeValue] | None:
+    """The citizen's current attributes with provenance; None when the account is gone."""
+    citizen = citizen_by_id(citizen_id)
+    return values(citizen) if citizen is not None else None
+
+
+def citizen_exists(citizen_id: str) -> bool:
+    return citizen_by_id(citizen_id) is not None
+
+
+def session_is_live(session_id: str) -> bool:
+    return services().sessions.load(session_id, touch=False) is not None
+
+
+def record_client(session_id: str, client_id: str) -> bool:
+    """Note that the relying party ``client_id`` logged in through the SSO session."""
+    return services().sessions.add_client(session_id, client_id)
+
+
+def end_session(session_id: str, client_address: str) -> EndedSession | None:
+    """End the SSO session ``session_id`` (and this browser's login if it is this one)."""
+    s = services()
+    sso = s.sessions.load(session_id, touch=False)
+    if sso is None:
+        return None
+    s.sessions.end(sso)
+    audit.record(
+        AuditEvent.LOGOUT,
+        now=s.clock.now(),
+        citizen_id=sso.citizen_id,
+        client_address=client_address,
+    )
+    db.session.commit()
+    current: SsoSession | None = g.get("sso")
+    if current is not None and current.id == sso.id:
+        regenerate_session(keep=False)
+        g.sso, g.citizen = None, None
+    return EndedSession(sso.id, sso.citizen_id, tuple(sso.clients))
+
+
+def register_client_names(app: Flask, names: ClientNames) -> None:
+    """How the session list shows a relying party (its registered name)."""
+    app.extensions["account_client_names"] = names
+
+
+def client_name(client_id: str) -> str:
+    names: ClientNames | None = current_app.extensions.get("account_client_names")
+    return names(client_id) if names else client_id
