@@ -1,0 +1,204 @@
+"""SAML test support: key pairs, service providers built with python3-saml and pysaml2, and a
+browser that carries SAML messages between SP library and hub as a real browser would."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import functools
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from flask import Flask
+from onelogin.saml2.auth import OneLogin_Saml2_Auth
+from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
+from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+from onelogin.saml2.settings import OneLogin_Saml2_Settings
+from werkzeug.test import TestResponse
+
+from tests.helpers import Browser
+
+FORM_RE = re.compile(r'<form id="saml-post" method="post" action="([^"]+)"')
+INPUT_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    key_pem: str
+    cert_pem: str
+
+    @property
+    def cert_b64(self) -> str:
+        lines = self.cert_pem.strip().splitlines()
+        return "".join(line for line in lines if not line.startswith("-----"))
+
+
+def make_key_pair(cn: str, bits: int = 3072, digest: Any = None) -> KeyPair:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=365))
+        .sign(key, digest or hashes.SHA256())
+    )
+    return KeyPair(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        ).decode(),
+        cert.public_bytes(serialization.Encoding.PEM).decode(),
+    )
+
+
+@functools.cache
+def sp_keys(name: str = "sp") -> KeyPair:
+    """One RSA-3072 key pair per name per test session (generation is slow)."""
+    return make_key_pair(name)
+
+
+@dataclass(frozen=True)
+class PostedForm:
+    action: str
+    fields: dict[str, str]
+
+
+def posted_form(page: TestResponse) -> PostedForm:
+    """The HTTP-POST binding form the hub rendered (what the browser would submit)."""
+    assert page.status_code == 200, page.text[:500]
+    match = FORM_RE.search(page.text)
+    assert match, "no POST binding form on the page"
+    form_html = page.text[match.start() : page.text.index("</form>", match.start())]
+    fields = {name: html.unescape(value) for name, value in INPUT_RE.findall(form_html)}
+    return PostedForm(html.unescape(match.group(1)), fields)
+
+
+def decoded(form: PostedForm, field: str = "SAMLResponse") -> str:
+    return base64.b64decode(form.fields[field]).decode()
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + ("?" + parts.query if parts.query else "")
+
+
+def follow(browser: Browser, response: TestResponse, limit: int = 10) -> TestResponse:
+    """Follow the hub's own redirects (303) like a browser."""
+    for _ in range(limit):
+        if response.status_code not in (302, 303):
+            return response
+        response = browser.get(path_of(response.headers["Location"]))
+    raise AssertionError("too many redirects")
+
+
+# --- python3-saml as SP --------------------------------------------------------------------
+
+
+class OneLoginSp:
+    """A service provider on python3-saml (OneLogin), configured from the hub's metadata."""
+
+    def __init__(
+        self,
+        idp_metadata: str,
+        entity_id: str = "https://sp.example.org/metadata",
+        keys: KeyPair | None = None,
+        want_encrypted: bool = False,
+        authn_context: list[str] | None = None,
+        comparison: str = "minimum",
+        name_id_format: str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+    ) -> None:
+        self.keys = keys or sp_keys()
+        self.entity_id = entity_id
+        idp = OneLogin_Saml2_IdPMetadataParser.parse(
+            idp_metadata, required_sso_binding=C.BINDING_HTTP_REDIRECT
+        )
+        self.settings_data: dict[str, Any] = {
+            "strict": True,
+            "debug": False,
+            "sp": {
+                "entityId": entity_id,
+                "assertionConsumerService": {
+                    "url": "https://sp.example.org/acs",
+                    "binding": C.BINDING_HTTP_POST,
+                },
+                "singleLogoutService": {
+                    "url": "https://sp.example.org/sls",
+                    "binding": C.BINDING_HTTP_REDIRECT,
+                },
+                "NameIDFormat": name_id_format,
+                "x509cert": self.keys.cert_b64,
+                "privateKey": self.keys.key_pem,
+            },
+            "idp": idp["idp"],
+            "security": {
+                "authnRequestsSigned": True,
+                "logoutRequestSigned": True,
+                "logoutResponseSigned": True,
+                "wantMessagesSigned": True,
+                "wantAssertionsSigned": True,
+                "wantAssertionsEncrypted": want_encrypted,
+                "wantNameIdEncrypted": False,
+                "signatureAlgorithm": C.RSA_SHA256,
+                "digestAlgorithm": C.SHA256,
+                "requestedAuthnContext": authn_context or ["STORK-QAA-Level-1"],
+                "requestedAuthnContextComparison": comparison,
+                "rejectDeprecatedAlgorithm": True,
+                "wantXMLValidation": True,
+            },
+        }
+        self.last_request_id: str | None = None
+
+    def metadata(self) -> str:
+        settings = OneLogin_Saml2_Settings(self.settings_data, sp_validation_only=True)
+        data = settings.get_sp_metadata()
+        return data.decode() if isinstance(data, bytes) else str(data)
+
+    def _auth(self, post: dict[str, str] | None = None, get: dict[str, str] | None = None) -> Any:
+        request = {
+            "https": "on",
+            "http_host": "sp.example.org",
+            "script_name": "/acs",
+            "get_data": get or {},
+            "post_data": post or {},
+        }
+        return OneLogin_Saml2_Auth(request, self.settings_data)
+
+    def login_url(self, relay_state: str = "/dienst/start", **kwargs: Any) -> str:
+        auth = self._auth()
+        url = auth.login(return_to=relay_state, **kwargs)
+        self.last_request_id = auth.get_last_request_id()
+        return str(url)
+
+    def acs(self, form: PostedForm) -> Any:
+        """Process the Response as the SP's ACS; returns the Auth object (errors inside)."""
+        auth = self._auth(post=form.fields)
+        auth.process_response(request_id=self.last_request_id)
+        return auth
+
+
+def register_sp(app: Flask, metadata: str, **settings: Any) -> None:
+    """Register an SP through the registry, as an administrator would."""
+    from idp.saml import registry
+    from idp.saml.registry import SpSettings
+
+    with app.test_request_context():
+        registry.register(registry.read_metadata(metadata), SpSettings(**settings))
+
+
+def hub_metadata(browser: Browser) -> str:
+    page = browser.get("/saml/metadata")
+    assert page.status_code == 200
+    return page.text
