@@ -9,6 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,26 +44,52 @@ def main(argv: list[str] | None = None) -> int:
     import wsgi
 
     app = wsgi.create_app(settings)
+    demo: tuple[tuple[str, str], tuple[str, str]] | None = None
     if settings.demo_data:
         from account.demo import DEMO_ADMIN, DEMO_CITIZEN, create_demo_data
 
         with app.app_context():
             create_demo_data()
-        _banner(settings.base_url, DEMO_CITIZEN, DEMO_ADMIN)
-    app.run(host=args.host, port=args.port, debug=False, use_reloader=False, threaded=True)
+        demo = (DEMO_CITIZEN, DEMO_ADMIN)
+    return _serve(app, args.host, args.port, lambda: _banner(settings.base_url, demo))
+
+
+def _serve(app: Flask, host: str, port: int, banner: Callable[[], None]) -> int:
+    """Bind first (a taken port is a clear message, not a traceback), then print the URLs."""
+    from werkzeug.serving import make_server
+
+    try:
+        server = make_server(host, port, app, threaded=True)
+    except OSError as exc:
+        print(f"cannot listen on {host}:{port}: {exc.strerror}", file=sys.stderr)
+        print("start it on another port, e.g. `PORT=8001 make run`", file=sys.stderr)
+        return 2
+    banner()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
     return 0
 
 
-def _banner(base: str, citizen: tuple[str, str], admin: tuple[str, str]) -> None:
+def _banner(base: str, demo: tuple[tuple[str, str], tuple[str, str]] | None) -> None:
     lines = [
         "",
         "Bürgerportal (development)",
         f"  Hub:            {base}/",
+        f"  Login:          {base}/anmelden",
         f"  Mail outbox:    {base}/dev/outbox/",
-        f"  Demo citizen:   {citizen[0]} / {citizen[1]}",
-        f"  Demo admin:     {admin[0]} / {admin[1]}   (admin pages: {base}/verwaltung)",
-        "",
+        f"  Health:         {base}/healthz   {base}/readyz",
     ]
+    if demo is not None:
+        (citizen, admin) = demo
+        lines += [
+            f"  Demo citizen:   {citizen[0]} / {citizen[1]}",
+            f"  Demo admin:     {admin[0]} / {admin[1]}   (admin pages: {base}/verwaltung)",
+        ]
+    lines += ["  Stop with Ctrl+C.", ""]
     print("\n".join(lines), flush=True)
 
 
