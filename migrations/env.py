@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 import account.models  # noqa: F401  (registers tables on the metadata)
 import core.audit  # noqa: F401
-import idp.oidc.models  # noqa: F401
+import idp.oidc.models
 import idp.saml.models  # noqa: F401
 from core.db import Base
 
