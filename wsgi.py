@@ -9,6 +9,7 @@ import click
 from flask import Flask
 
 from account import init_account
+from certs import check_keys, init_certs
 from connectors.mail import Mailer, OutboxMailer, SmtpMailer
 from connectors.mail.views import outbox
 from core import migrate
@@ -45,12 +46,14 @@ def create_app(
     init_db(app, settings.database_url)
     init_web(app, settings)
     app.register_blueprint(health)
+    init_certs(app, settings, clock)
     init_account(app, settings, clock, store, mailer)
     init_saml(app, settings, clock, store)
     init_idp(app, settings, clock, store)
     if not settings.is_production:
         app.register_blueprint(outbox)
     app.cli.add_command(migrate_command)
+    check_keys(app, settings)  # production refuses to start without its active keys
     return app
 
 

@@ -43,6 +43,7 @@ class AuditEvent(StrEnum):
     KEY_RETIRED = "key.retired"
     KEY_REMOVED = "key.removed"
     KEY_EXPORTED = "key.exported"
+    KEY_REWRAPPED = "key.rewrapped"
     # --- SAML 2.0 identity provider (idp/saml) ---
     SAML_SP_REGISTERED = "saml.sp_registered"
     SAML_SP_CHANGED = "saml.sp_changed"

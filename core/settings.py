@@ -7,6 +7,8 @@ that is lost in the log.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from collections.abc import Mapping
@@ -85,6 +87,33 @@ class Settings:
     #: Create the demo citizen and demo administrator (development only).
     demo_data: bool = False
 
+    # --- keys and certificates (certs/, issue 3) -----------------------------------------------
+    #: Key-encryption key for private keys at rest: base64 of 32 random bytes. Required in
+    #: production; outside production an empty value means a random one kept in ``var_dir``.
+    certs_kek: str = ""
+    #: Earlier KEKs (base64, comma-separated): still decrypt during a KEK rotation.
+    certs_kek_previous: str = ""
+    #: Keys that must be active, as comma-separated ``purpose:algorithm`` pairs.
+    certs_required_keys: str = (
+        "saml-signing:rsa-3072,saml-encryption:rsa-3072,oidc-signing:rsa-3072,oidc-signing:ec-p256"
+    )
+    #: Validity of generated keys and self-signed certificates, in days.
+    certs_key_lifetime_days: int = 365
+    #: A new key is published at least this long (seconds) before it may sign.
+    certs_publication_lead_time: int = 7 * 24 * 3600
+    #: Longest lifetime (seconds) of anything signed: tokens, assertions, signed metadata. A
+    #: retired key stays published at least this long.
+    certs_max_token_lifetime: int = 2 * 24 * 3600
+    #: Scheduled rollover creates the next key this many days before the active one expires.
+    certs_rollover_days: int = 30
+    #: Warn when an active key (certificate) expires within this many days.
+    certs_expiry_warning_days: int = 14
+    #: Let the scheduled rollover replace imported (city-PKI) keys by generated ones.
+    certs_rotate_imported: bool = False
+    #: How often (seconds) a process asks the database whether keys changed; 0 = on every use.
+    certs_cache_check_seconds: int = 10
+    # --- end keys and certificates -------------------------------------------------------------
+
     # --- OpenID Connect provider (idp/oidc) ---------------------------------------------------
     #: Issuer identifier; empty means the base URL (OpenID Connect Discovery 1.0 §4.3).
     oidc_issuer: str = ""
@@ -157,6 +186,7 @@ class Settings:
         problems += _check_password_policy(self)
         problems += _check_limits(self)
         problems += _check_production(self)
+        problems += _check_certs(self)
         problems += _check_oidc(self)
         problems += _check_saml(self)
         if problems:
@@ -198,6 +228,16 @@ _ENV_NAMES: dict[str, str] = {
     "mail_from": "MAIL_FROM",
     "mail_outbox_dir": "MAIL_OUTBOX_DIR",
     "demo_data": "DEMO_DATA",
+    "certs_kek": "CERTS_KEK",
+    "certs_kek_previous": "CERTS_KEK_PREVIOUS",
+    "certs_required_keys": "CERTS_REQUIRED_KEYS",
+    "certs_key_lifetime_days": "CERTS_KEY_LIFETIME_DAYS",
+    "certs_publication_lead_time": "CERTS_PUBLICATION_LEAD_TIME",
+    "certs_max_token_lifetime": "CERTS_MAX_TOKEN_LIFETIME",
+    "certs_rollover_days": "CERTS_ROLLOVER_DAYS",
+    "certs_expiry_warning_days": "CERTS_EXPIRY_WARNING_DAYS",
+    "certs_rotate_imported": "CERTS_ROTATE_IMPORTED",
+    "certs_cache_check_seconds": "CERTS_CACHE_CHECK_SECONDS",
     "oidc_issuer": "OIDC_ISSUER",
     "oidc_pairwise_secret": "OIDC_PAIRWISE_SECRET",
     "oidc_code_ttl": "OIDC_CODE_TTL",
@@ -372,3 +412,48 @@ def _check_oidc(s: Settings) -> list[str]:
     if s.oidc_access_token_alg not in {"RS256", "PS256", "ES256"}:
         problems.append("OIDC_ACCESS_TOKEN_ALG must be RS256, PS256 or ES256")
     return problems
+
+
+# --- keys and certificates (certs/, issue 3) -------------------------------------------------
+
+
+def decode_key_encryption_key(text: str) -> bytes:
+    """The 32 bytes of a base64 (standard or URL-safe) key-encryption key."""
+    cleaned = text.strip().replace("-", "+").replace("_", "/")
+    try:
+        raw = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("not valid base64") from None
+    if len(raw) != 32:
+        raise ValueError(f"must decode to 32 bytes, got {len(raw)}")
+    return raw
+
+
+def _check_certs(s: Settings) -> list[str]:
+    problems = []
+    keks = [("CERTS_KEK", s.certs_kek)]
+    keks += [("CERTS_KEK_PREVIOUS", k) for k in s.certs_kek_previous.split(",") if k.strip()]
+    for var, value in keks:
+        if value:
+            try:
+                decode_key_encryption_key(value)
+            except ValueError as exc:
+                problems.append(f"{var}: {exc}")
+    if s.is_production and not s.certs_kek:
+        problems.append("CERTS_KEK is required in production (base64 of 32 random bytes)")
+    for pair in s.certs_required_keys.split(","):
+        if pair.strip().count(":") != 1:
+            problems.append(f"CERTS_REQUIRED_KEYS: expected purpose:algorithm, got {pair!r}")
+    for name in ("certs_publication_lead_time", "certs_max_token_lifetime"):
+        if getattr(s, name) <= 0:
+            problems.append(f"{env_name(name)} must be positive")
+    if s.certs_expiry_warning_days < 0 or s.certs_cache_check_seconds < 0:
+        problems.append("CERTS_EXPIRY_WARNING_DAYS and CERTS_CACHE_CHECK_SECONDS must not be < 0")
+    if s.certs_rollover_days * 86400 <= s.certs_publication_lead_time:
+        problems.append("CERTS_ROLLOVER_DAYS must be longer than CERTS_PUBLICATION_LEAD_TIME")
+    if s.certs_key_lifetime_days <= s.certs_rollover_days:
+        problems.append("CERTS_KEY_LIFETIME_DAYS must be longer than CERTS_ROLLOVER_DAYS")
+    return problems
+
+
+# --- end keys and certificates ---------------------------------------------------------------

@@ -27,6 +27,7 @@ PRODUCTION: dict[str, str] = {
     "REDIS_URL": "rediss://cache.internal:6380/0",
     "SMTP_HOST": "mail.internal",
     "OIDC_PAIRWISE_SECRET": "p" * 48,
+    "CERTS_KEK": "Y2VydHMta2V5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGU=",
 }
 
 
