@@ -110,3 +110,29 @@ def test_persistent_name_id_is_stable_and_pairwise(
     elsewhere, _ = _sso(other, browser)
     assert first.get_nameid() == again.get_nameid()
     assert elsewhere.get_nameid() != first.get_nameid()
+
+
+def test_algorithms_actually_used_are_pinned(app: Flask, portal: Portal, erika: Citizen) -> None:
+    """DESIGN.md field note: pysaml2 falls back to RSA-SHA1 when misconfigured; check the XML."""
+    import base64
+
+    from cryptography import x509
+    from lxml import etree
+
+    browser = _give_profile(portal, erika)
+    sp = OneLoginSp(hub_metadata(browser))
+    register_sp(app, sp.metadata(), release=RELEASE)
+    _, xml = _sso(sp, browser)
+    root = etree.fromstring(xml.encode())
+    ns = {"ds": "http://www.w3.org/2000/09/xmldsig#"}
+    methods = {e.get("Algorithm") for e in root.iterfind(".//ds:SignatureMethod", ns)}
+    digests = {e.get("Algorithm") for e in root.iterfind(".//ds:DigestMethod", ns)}
+    assert len(root.findall(".//ds:Signature", ns)) == 2  # response and assertion
+    assert methods == {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"}
+    assert digests == {"http://www.w3.org/2001/04/xmlenc#sha256"}
+    for element in root.iterfind(".//ds:X509Certificate", ns):
+        cert = x509.load_der_x509_certificate(base64.b64decode(element.text or ""))
+        assert cert.public_key().key_size >= 3072  # type: ignore[union-attr]
+    metadata = etree.fromstring(hub_metadata(browser).encode())
+    meta_methods = {e.get("Algorithm") for e in metadata.iterfind(".//ds:SignatureMethod", ns)}
+    assert meta_methods == {"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"}
