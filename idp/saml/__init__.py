@@ -21,9 +21,11 @@ def init_saml(
     """Register the SAML endpoints, the admin pages and ``flask saml-sps``."""
     from core.web import csrf
     from idp.saml import cli, views
-    from idp.saml.keys import EphemeralKeys
+    from idp.saml.keys import EphemeralKeys, KeyringSource
     from idp.saml.service import PublishingKeySource, SamlIdp
 
+    if key_source is None and "keyring" in app.extensions:
+        key_source = KeyringSource(app.extensions["keyring"])
     if key_source is None:
         if settings.is_production:
             raise RuntimeError("SAML needs the keyring of certs in production")

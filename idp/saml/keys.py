@@ -1,9 +1,10 @@
 """Which keys sign and decrypt SAML messages.
 
 The purposes are the ``certs`` key purposes (``KeyPurpose.SAML_SIGNING`` and
-``KeyPurpose.SAML_ENCRYPTION`` are string enums with exactly these values). Until the keyring of
-``certs`` is wired in, development and test apps use :class:`EphemeralKeys`: RSA-3072 keys made
-once per process and never written anywhere; production refuses to start with them.
+``KeyPurpose.SAML_ENCRYPTION`` are string enums with exactly these values). The app uses the
+keyring of ``certs`` (:class:`KeyringSource`); :class:`EphemeralKeys` (RSA-3072 keys made once
+per process, never written anywhere) serves only an app built without ``certs``, never
+production.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime
 import threading
 from collections.abc import Hashable
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -74,3 +76,29 @@ class EphemeralKeys:
         if certificate.strip() != certificate_pem.strip():
             raise KeyError("no such key")
         return private
+
+
+class KeyringSource:
+    """The keyring of ``certs`` as the SAML key source: the active key signs and decrypts; the
+    metadata publish the active and the next certificates (``saml_key_descriptors``)."""
+
+    def __init__(self, ring: object) -> None:
+        self._ring: Any = ring
+
+    def current_certificate(self, purpose: Hashable) -> bytes:
+        pem: bytes = self._ring.current_certificate(purpose)
+        return pem
+
+    def private_key(self, purpose: Hashable, certificate_pem: bytes) -> bytes:
+        pem: bytes = self._ring.private_key(purpose, certificate_pem)
+        return pem
+
+    def next_certificate(self, purpose: Hashable) -> bytes | None:
+        use = "signing" if str(purpose) == SIGNING else "encryption"
+        for descriptor in self._ring.saml_key_descriptors():
+            if descriptor.use == use and str(descriptor.state) == "next":
+                body = str(descriptor.certificate)
+                lines = [body[i : i + 64] for i in range(0, len(body), 64)]
+                pem = "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines)
+                return (pem + "\n-----END CERTIFICATE-----\n").encode("ascii")
+        return None
