@@ -30,7 +30,10 @@ def init_web(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         PREFERRED_URL_SCHEME="https" if settings.uses_https else "http",
         WTF_CSRF_TIME_LIMIT=None,  # the token lives exactly as long as the server-side session
-        WTF_CSRF_SSL_STRICT=True,
+        # Flask-WTF's https Referer check cannot work here: every page sends
+        # ``Referrer-Policy: no-referrer``, so browsers send no Referer (and ``Origin: null``)
+        # with our own form posts. The session-bound token and SameSite cookies carry CSRF.
+        WTF_CSRF_SSL_STRICT=False,
         MAX_CONTENT_LENGTH=1024 * 1024,
         MAX_FORM_MEMORY_SIZE=256 * 1024,
     )
