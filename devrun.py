@@ -51,7 +51,13 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             create_demo_data()
         demo = (DEMO_CITIZEN, DEMO_ADMIN)
-    return _serve(app, args.host, args.port, lambda: _banner(settings.base_url, demo))
+    eid_lines = _start_eid_simulator(args.host, settings.var_dir)
+
+    def banner() -> None:
+        _banner(settings.base_url, demo)
+        print("\n".join(eid_lines), flush=True)
+
+    return _serve(app, args.host, args.port, banner)
 
 
 def _serve(app: Flask, host: str, port: int, banner: Callable[[], None]) -> int:
@@ -91,6 +97,45 @@ def _banner(base: str, demo: tuple[tuple[str, str], tuple[str, str]] | None) -> 
         ]
     lines += ["  Stop with Ctrl+C.", ""]
     print("\n".join(lines), flush=True)
+
+
+def _start_eid_simulator(host: str, var_dir: os.PathLike[str]) -> list[str]:
+    """The eID-Server simulator (``EID_SIMULATOR_PORT``, default 8470) and its eID-Client
+    stand-in (``EID_CLIENT_URL``, default AusweisApp's address) in background threads."""
+    import threading
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from werkzeug.serving import make_server
+
+    from connectors.eid.simulator.app import build
+    from connectors.eid.simulator.config import SimulatorConfig
+    from connectors.eid.tctoken import DEFAULT_CLIENT_URL
+
+    port = int(os.environ.get("EID_SIMULATOR_PORT", "8470"))
+    client_url = os.environ.get("EID_CLIENT_URL", DEFAULT_CLIENT_URL)
+    config = SimulatorConfig(
+        var_dir=Path(var_dir) / "eid-simulator",
+        server_url=f"http://{host}:{port}",
+        client_url=client_url,
+    )
+    client = urlsplit(client_url)
+    try:
+        sim = build(config)
+        servers = [
+            make_server(host, port, sim.server_app, threaded=True),
+            make_server(client.hostname or host, client.port or 80, sim.client_app, threaded=True),
+        ]
+    except OSError as exc:
+        reason = f"{exc.strerror}; set EID_SIMULATOR_PORT / EID_CLIENT_URL"
+        return [f"  eID simulator:  not started ({reason})", ""]
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    return [
+        f"  eID-Server sim: {config.server_url}/eID   (control page {config.server_url}/)",
+        f"  eID-Client sim: {client_url}",
+        "",
+    ]
 
 
 if __name__ == "__main__":

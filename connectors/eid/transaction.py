@@ -36,6 +36,9 @@ TC_TOKEN_PATH = "/eid/tctoken"
 REFRESH_PATH = "/eid/zurueck"
 COMMUNICATION_ERROR_PATH = "/eid/kommunikationsfehler"
 
+#: Seconds an expired transaction is still recognised as expired (see ``_ttl``).
+EXPIRED_GRACE = 300
+
 _TX = "eid:tx:"
 _TOKEN_ISSUED = "eid:tx-token:"
 _REFRESH = "eid:refresh:"
@@ -130,7 +133,7 @@ class EidTransactions:
             "purpose": dict(purpose or {}),
             "request": None if request is None else request.to_dict(),
         }
-        self._store.set(_TX + tx_id, dumps(state), self.config.transaction_ttl)
+        self._store.set(_TX + tx_id, dumps(state), self._ttl(state))
         url = f"{self.config.base_url}{TC_TOKEN_PATH}?{urlencode({'t': tx_id})}"
         return StartedTransaction(
             tx_id,
@@ -236,7 +239,10 @@ class EidTransactions:
         self._store.set(_TX + tx_id, dumps({**state, "failed": outcome.value}), self._ttl(state))
 
     def _ttl(self, state: Mapping[str, object]) -> int:
-        return max(1, int(float(str(state["expires_at"])) - self._clock.now()) + 1)
+        """Store TTL: the remaining lifetime plus a grace period, so that a late browser is
+        told "expired" (checked against the clock) rather than "unknown"."""
+        remaining = float(str(state["expires_at"])) - self._clock.now()
+        return max(1, int(remaining) + 1 + EXPIRED_GRACE)
 
     def _communication_error_address(self, tx_id: str) -> str:
         return f"{self.config.base_url}{COMMUNICATION_ERROR_PATH}?{urlencode({'t': tx_id})}"
