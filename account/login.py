@@ -15,6 +15,7 @@ from account.identity import Level, Method
 from account.models import Citizen, citizen_by_email
 from account.services import services
 from account.sso import SsoSession
+from account.throttle import CLAIMED_RETRY_AFTER
 from core import audit
 from core.audit import AuditEvent
 from core.clock import to_datetime
@@ -44,22 +45,32 @@ def password_login(
     email: str, password: str, client_address: str, device: str, user_agent: str
 ) -> LoginResult:
     s = services()
-    wait = s.throttle.retry_after(email, client_address, device)
-    if wait > 0:
+    claim = s.throttle.claim(email, device)
+    if claim is None:
+        return _throttled(email, client_address, CLAIMED_RETRY_AFTER)
+    try:
+        wait = s.throttle.retry_after(email, client_address, device)
+        if wait > 0:
+            return _throttled(email, client_address, wait)
         citizen = citizen_by_email(email)
-        audit.record(
-            AuditEvent.LOGIN_THROTTLED,
-            now=s.clock.now(),
-            citizen_id=citizen.id if citizen else None,
-            client_address=client_address,
-        )
-        db.session.commit()
-        return LoginThrottled(wait)
+        ok = s.hashing.verify(citizen.password_hash if citizen else None, password)
+        if not ok or citizen is None or not citizen.is_verified:
+            return _failed(email, citizen, ok, client_address, device)
+        return _succeeded(email, citizen, password, client_address, device, user_agent)
+    finally:
+        s.throttle.release(claim)
+
+
+def _throttled(email: str, client_address: str, wait: int) -> LoginThrottled:
     citizen = citizen_by_email(email)
-    ok = s.hashing.verify(citizen.password_hash if citizen else None, password)
-    if not ok or citizen is None or not citizen.is_verified:
-        return _failed(email, citizen, ok, client_address, device)
-    return _succeeded(email, citizen, password, client_address, device, user_agent)
+    audit.record(
+        AuditEvent.LOGIN_THROTTLED,
+        now=services().clock.now(),
+        citizen_id=citizen.id if citizen else None,
+        client_address=client_address,
+    )
+    db.session.commit()
+    return LoginThrottled(wait)
 
 
 def _failed(

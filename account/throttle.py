@@ -14,6 +14,11 @@ from elsewhere does not lock the owner out of their own browser.
 
 Accounts are named by a keyed hash (never the e-mail) and unknown accounts are throttled
 exactly like known ones, so throttling reveals nothing about who is registered.
+
+The limits are read before the password is checked and counted after, so an attempt first
+*claims* the account (``SET NX``): concurrent guesses cannot all pass the limits before the
+first failure is counted. Untrusted browsers share one claim per account; a trusted browser
+has its own, so an attacker's stream of guesses never blocks the owner.
 """
 
 from __future__ import annotations
@@ -27,6 +32,10 @@ from core.store.base import KeyValueStore
 
 WINDOW = 3600
 DEVICE_TRUST_TTL = 90 * 24 * 3600
+#: How long a claim lives if the process dies during the attempt (an attempt takes ~30 ms).
+CLAIM_TTL = 10
+#: The wait announced to an attempt that found the account claimed by a concurrent one.
+CLAIMED_RETRY_AFTER = 1
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,21 @@ class LoginThrottle:
     def _h(self, *parts: str) -> str:
         message = "\x00".join(parts).encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def claim(self, account: str, device: str | None) -> str | None:
+        """Take the right to check one password now: the claim to release afterwards, or None
+        while a concurrent attempt holds it."""
+        key = self._claim_key(account, device)
+        return key if self._store.add(key, b"1", CLAIM_TTL) else None
+
+    def release(self, claim: str) -> None:
+        self._store.delete(claim)
+
+    def _claim_key(self, account: str, device: str | None) -> str:
+        acct = self._h("acct", account)
+        if device and self.is_trusted(account, device):
+            return f"thr:claim:{acct}:{self._h('dev', device)}"
+        return f"thr:claim:{acct}"
 
     def retry_after(self, account: str, address: str, device: str | None) -> int:
         """Seconds the caller must wait before this attempt is allowed (0: go ahead)."""

@@ -137,3 +137,35 @@ def test_unknown_accounts_are_throttled_exactly_like_known_ones(
     unknown = history(portal.new_browser("203.0.113.2"), "nobody@example.org")
     assert known == unknown
     assert known[5] == (429, "1")
+
+
+def test_parallel_guesses_cannot_slip_past_the_free_failures(
+    portal: Portal, erika: Citizen
+) -> None:
+    """A burst of simultaneous guesses from one address gets no more than the free budget."""
+    import threading
+
+    from tests.helpers import csrf_token
+
+    attempts(portal.browser, erika.email, WRONG, 4)  # one free failure left
+    bots = [portal.new_browser(portal.browser.address) for _ in range(12)]
+    tokens = [csrf_token(bot.get("/anmelden").text) for bot in bots]
+    barrier = threading.Barrier(len(bots))
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def guess(index: int) -> None:
+        fields = {"csrf_token": tokens[index], "email": erika.email, "password": WRONG}
+        barrier.wait()
+        status = bots[index].post("/anmelden", fields).status_code
+        with lock:
+            statuses.append(status)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(len(bots))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {200, 429}
+    failed = portal.audit_events(portal.citizen_id(erika.email))
+    assert sum(r.event == "login.password.failed" for r in failed) == 5

@@ -188,3 +188,42 @@ def test_accounts_are_kept_under_a_keyed_hash_not_the_address(
         keys = [k.decode() for k in store._r.scan_iter(match=store._prefix + "*")]
     assert keys
     assert not any("erika" in k for k in keys)
+
+
+def test_one_password_check_at_a_time_per_account(throttle: LoginThrottle) -> None:
+    claim = throttle.claim(ERIKA, None)
+    assert claim is not None
+    assert throttle.claim(ERIKA, None) is None, "a concurrent guess must wait"
+    assert throttle.claim(ERIKA, "some-untrusted-device") is None
+    assert throttle.claim("max@example.org", None) is not None, "other accounts are free"
+    throttle.release(claim)
+    assert throttle.claim(ERIKA, None) is not None
+
+
+def test_the_owners_trusted_browser_has_a_claim_of_its_own(throttle: LoginThrottle) -> None:
+    throttle.succeeded(ERIKA, HOME, "erikas-laptop")
+    assert throttle.claim(ERIKA, None) is not None  # an attacker's attempt in progress
+    assert throttle.claim(ERIKA, "erikas-laptop") is not None
+
+
+def test_a_claim_is_released_even_when_the_device_became_trusted_meanwhile(
+    throttle: LoginThrottle,
+) -> None:
+    claim = throttle.claim(ERIKA, "new-laptop")
+    assert claim is not None
+    throttle.succeeded(ERIKA, HOME, "new-laptop")  # the attempt succeeded
+    throttle.release(claim)
+    assert throttle.claim(ERIKA, None) is not None
+
+
+def test_a_claim_left_behind_by_a_dead_process_expires(
+    throttle: LoginThrottle, store: KeyValueStore, clock: FrozenClock
+) -> None:
+    from account.throttle import CLAIM_TTL
+    from core.store import MemoryStore
+
+    if not isinstance(store, MemoryStore):
+        pytest.skip("Redis expires the claim on its own clock; the memory store proves it")
+    assert throttle.claim(ERIKA, None) is not None
+    clock.advance(CLAIM_TTL + 1)
+    assert throttle.claim(ERIKA, None) is not None
