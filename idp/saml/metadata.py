@@ -33,7 +33,7 @@ CACHE_DURATION = "PT24H"
 def build(
     entity_id: str,
     sso_url: str,
-    slo_url: str,
+    slo_url: str | None,
     signing_certs: list[bytes],
     encryption_certs: list[bytes],
     want_signed_requests: bool = True,
@@ -52,8 +52,8 @@ def build(
         _key_descriptor(idp, "signing", certificate)
     for certificate in encryption_certs:
         _key_descriptor(idp, "encryption", certificate)
-    for binding in (BINDING_REDIRECT, BINDING_POST):
-        _endpoint(idp, "SingleLogoutService", binding, slo_url)
+    for binding in (BINDING_REDIRECT, BINDING_POST) if slo_url else ():
+        _endpoint(idp, "SingleLogoutService", binding, slo_url or "")
     for fmt in (PERSISTENT, TRANSIENT, EMAIL):
         etree.SubElement(idp, q(MD, "NameIDFormat")).text = fmt
     for binding in (BINDING_REDIRECT, BINDING_POST):

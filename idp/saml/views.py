@@ -19,7 +19,7 @@ def metadata_xml() -> ResponseReturnValue:
     root = metadata.build(
         s.entity_id,
         base + "/saml/sso",
-        base + "/saml/slo",
+        None,  # single logout is not implemented yet: announce no SLO endpoint
         s.published(SIGNING),
         s.published(ENCRYPTION),
     )
