@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
+from flask.cli import AppGroup
 
 from certs import exports, rotation
 from certs.lifecycle import Actor, KeyManager, manager
 from certs.models import ManagedKey
 from certs.types import CertsError, KeyAlgorithm, KeyNotFound, KeyPurpose, KeyState
-from core.clock import to_datetime
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -75,7 +75,7 @@ def _password(password_file: Path | None, ask: bool, *, confirm: bool = False) -
     return None
 
 
-@click.group()
+@click.group("certs", cls=AppGroup)
 def certs() -> None:
     """Keys and certificates: list, create, import, activate, retire, remove, export, rotate."""
 
@@ -261,7 +261,3 @@ def jwks(purpose: str) -> None:
     """Print the published JWK Set of PURPOSE."""
     found = manager()
     click.echo(json.dumps(found.keyring.jwks(KeyPurpose(purpose)), indent=2))
-
-
-def _today() -> str:
-    return f"{to_datetime(manager().clock.now()):%Y-%m-%d}"

@@ -136,6 +136,12 @@ def _assemble(key: object, certs: list[x509.Certificate]) -> ImportedKey:
     for cert in certs:
         if cert != leaf and cert not in others:
             others.append(cert)
+    # before linking the chain: libraries cannot even verify SHA-1 signatures any more
+    if leaf is not None:
+        material.check_signature_hash(leaf)
+    for cert in others:
+        if not _self_issued(cert):
+            material.check_signature_hash(cert)
     chain = _order_chain(leaf, others) if leaf is not None else ()
     return ImportedKey(key, algorithm, size, leaf, chain)
 
@@ -201,7 +207,6 @@ def check(imported: ImportedKey, purpose: KeyPurpose, now: datetime) -> None:
         if purpose in CERTIFICATE_PURPOSES:
             raise ImportRefused(_l("Für diesen Zweck ist ein Zertifikat nötig."))
         return
-    material.check_signature_hash(leaf)
     _check_key_usage(leaf, purpose)
     for cert in (leaf, *imported.chain):
         if cert.not_valid_after_utc <= now:
@@ -213,8 +218,6 @@ def check(imported: ImportedKey, purpose: KeyPurpose, now: datetime) -> None:
                 )
             )
     for cert in imported.chain:
-        if not _self_issued(cert):
-            material.check_signature_hash(cert)
         _check_ca_key(cert)
 
 

@@ -3,14 +3,14 @@
 One :class:`KeyRing` per app (``current_app.extensions["keyring"]``). It keeps a snapshot of
 the key table and the private keys it has needed, decrypted and loaded once per process.
 Every lifecycle change raises a counter in the database; a process looks at that counter at
-most every ``CERTS_CACHE_CHECK_SECONDS`` and reloads the snapshot when it moved (its own changes
-are seen at once). Private keys of keys that stay are kept across reloads.
+most every ``CERTS_CACHE_CHECK_SECONDS`` (by the app's clock) and reloads the snapshot when it
+moved (its own changes are seen at once). Private keys of keys that stay are kept across
+reloads.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,8 +148,8 @@ class KeyRing:
 
     def _snapshot(self) -> tuple[PublishedKey, ...]:
         with self._lock:
-            now = time.monotonic()
-            fresh = now - self._checked < self._check_seconds
+            now = self._clock.now()
+            fresh = 0 <= now - self._checked < self._check_seconds
             if self._keys is not None and fresh:
                 return self._keys
             version = models.current_version()

@@ -24,7 +24,6 @@ from typing import Any
 
 from cryptography import x509
 from flask import current_app
-from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
@@ -68,7 +67,8 @@ SYSTEM = Actor()
 
 
 def _when(moment: datetime) -> str:
-    return str(format_datetime(moment, "short"))
+    """Dates in refusals: unambiguous, and usable outside a request (CLI)."""
+    return f"{moment:%d.%m.%Y %H:%M} UTC"
 
 
 class KeyManager:
@@ -347,7 +347,9 @@ class KeyManager:
         if current is not None:
             current.state, current.retired_at = KeyState.RETIRED.value, now
             db.session.flush()
-            self.record(AuditEvent.KEY_RETIRED, current, actor, replaced_by=row.id)
+            self.record(
+                AuditEvent.KEY_RETIRED, current, actor, replaced_by=row.id, reason=reason or None
+            )
         row.state, row.activated_at = KeyState.ACTIVE.value, now
         db.session.flush()
         self.record(AuditEvent.KEY_ACTIVATED, row, actor, forced=force, reason=reason or None)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from flask import current_app, has_app_context, has_request_context
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 
@@ -85,7 +87,11 @@ class CertsError(Exception):
         self.message = message
 
     def __str__(self) -> str:
-        return str(self.message)
+        if has_request_context() or not has_app_context():
+            return str(self.message)
+        # CLI and scheduled runs: the default language, without asking for a request's
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "de")):
+            return str(self.message)
 
 
 class NoActiveKey(CertsError):  # noqa: N818
