@@ -12,4 +12,5 @@ def normalise(address: str) -> str | None:
         result = validate_email(address.strip(), check_deliverability=False)
     except EmailNotValidError:
         return None
-    return result.normalized.casefold()
+    # lower(), not casefold(): casefold turns "ß" into "ss", which is another mailbox.
+    return result.normalized.lower()

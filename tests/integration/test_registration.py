@@ -265,3 +265,19 @@ def test_concurrent_registrations_of_one_address_create_one_account_and_no_error
     links = [m for m in portal.mails_to("race@example.org") if "/bestaetigen/" in m.body]
     assert len(links) == 1, "one account, one verification link"
     assert portal.verify_last_link("race@example.org").status_code == 303
+
+
+def test_mail_goes_to_the_address_typed_not_a_folded_lookalike(portal: Portal) -> None:
+    """Lower case, yes; but ß is not ss: strasse@ is somebody else's mailbox."""
+    assert portal.register("Straße@Example.org", PASSWORD).status_code == 303
+    assert portal.mails_to("strasse@example.org") == []
+    assert portal.verify_last_link("straße@example.org").status_code == 303
+    assert portal.register("strasse@example.org", PASSWORD).status_code == 303
+    assert portal.citizen_id("strasse@example.org") not in {
+        None,
+        portal.citizen_id("straße@example.org"),
+    }
+    assert portal.browser.login("STRASSE@example.org", PASSWORD).status_code == 200, "unverified"
+    assert (
+        portal.browser.login("STRASSE@example.org".replace("SS", "ß"), PASSWORD).status_code == 303
+    )
