@@ -122,6 +122,7 @@ def confirm_email_change(token: str, client_address: str) -> Citizen | None:
     if citizen is None or citizen_by_email(new_email) is not None:
         return None
     citizen.email = new_email
+    citizen.credential_version += 1  # reset links mailed to the old address die with it
     audit.record(
         AuditEvent.EMAIL_CHANGED,
         now=s.clock.now(),

@@ -19,7 +19,7 @@ class Citizen(db.Model):  # type: ignore[name-defined,misc]
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Argon2id PHC string; None for accounts without a password (ID card only, later).
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    #: Raised on every password change: invalidates outstanding reset links.
+    #: Raised on every password or e-mail change: invalidates outstanding reset links.
     credential_version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -96,3 +96,17 @@ def test_an_address_taken_in_the_meantime_is_not_stolen(portal: Portal, logged_i
 
 def test_changing_the_address_needs_a_login(portal: Portal) -> None:
     assert portal.browser.get("/konto/email").status_code == 303
+
+
+def test_a_reset_link_mailed_to_the_old_address_dies_with_the_move(
+    portal: Portal, logged_in: Citizen
+) -> None:
+    """Whoever still reads the old mailbox cannot take the account over after the move."""
+    portal.new_browser("203.0.113.5").submit("/passwort-vergessen", email=logged_in.email)
+    reset = portal.link_path(portal.last_mail_to(logged_in.email))
+    assert portal.new_browser("203.0.113.5").get(reset).status_code == 200
+    ask_for_change(portal, logged_in)
+    assert (
+        portal.browser.submit(portal.link_path(portal.last_mail_to(NEW_ADDRESS))).status_code == 303
+    )
+    assert portal.new_browser("203.0.113.5").get(reset).status_code == 410
