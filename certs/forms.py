@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from certs.types import KeyAlgorithm, KeyPurpose
@@ -27,7 +27,7 @@ REASON_MAX = 200
 def _purpose_field() -> SelectField:
     return SelectField(
         _l("Zweck"),
-        choices=[(p.value, label) for p, label in PURPOSE_LABELS.items()],
+        choices=[SelectChoice(p.value, label) for p, label in PURPOSE_LABELS.items()],
         validators=[DataRequired(_l("Bitte wählen Sie einen Zweck."))],
     )
 
@@ -35,7 +35,7 @@ def _purpose_field() -> SelectField:
 def _algorithm_field() -> SelectField:
     return SelectField(
         _l("Algorithmus"),
-        choices=[(a.value, label) for a, label in ALGORITHM_LABELS.items()],
+        choices=[SelectChoice(a.value, label) for a, label in ALGORITHM_LABELS.items()],
         validators=[DataRequired(_l("Bitte wählen Sie einen Algorithmus."))],
     )
 

@@ -10,6 +10,7 @@ reloads.
 
 from __future__ import annotations
 
+import base64
 import threading
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -263,26 +264,24 @@ class KeyRing:
 
         Retired keys are left out of metadata; they still decrypt until they are removed.
         """
-        found = []
-        for purpose, use in (
+        uses: tuple[tuple[KeyPurpose, Literal["signing", "encryption"]], ...] = (
             (KeyPurpose.SAML_SIGNING, "signing"),
             (KeyPurpose.SAML_ENCRYPTION, "encryption"),
-        ):
-            for k in self.published(purpose, (KeyState.ACTIVE, KeyState.NEXT)):
-                if k.certificate is None:
-                    continue
-                found.append(
-                    SamlKeyDescriptor(
-                        use="signing" if use == "signing" else "encryption",
-                        certificate=_b64_der(k.certificate),
-                        state=k.state,
-                        kid=k.kid,
-                        fingerprint=k.fingerprint,
-                        not_after=k.not_after,
-                        algorithm=k.algorithm,
-                    )
-                )
-        return found
+        )
+        return [
+            SamlKeyDescriptor(
+                use=use,
+                certificate=base64.b64encode(material.cert_der(k.certificate)).decode(),
+                state=k.state,
+                kid=k.kid,
+                fingerprint=k.fingerprint,
+                not_after=k.not_after,
+                algorithm=k.algorithm,
+            )
+            for purpose, use in uses
+            for k in self.published(purpose, (KeyState.ACTIVE, KeyState.NEXT))
+            if k.certificate is not None
+        ]
 
     # --- certs.xmlsig.KeySource ------------------------------------------------------------
 
@@ -308,12 +307,6 @@ class KeyRing:
                     serialization.NoEncryption(),
                 )
         raise NoActiveKey(wanted)
-
-
-def _b64_der(cert: x509.Certificate) -> str:
-    import base64
-
-    return base64.b64encode(material.cert_der(cert)).decode()
 
 
 def keyring() -> KeyRing:
