@@ -29,6 +29,11 @@ LABELS: dict[str, object] = {
     AuditEvent.EMAIL_CHANGED: _l("E-Mail-Adresse geändert"),
     AuditEvent.ROLE_GRANTED: _l("Rolle erteilt"),
     AuditEvent.ROLE_REVOKED: _l("Rolle entzogen"),
+    AuditEvent.OIDC_LOGIN: _l("Anmeldung bei einem Dienst"),
+    AuditEvent.OIDC_LOGOUT: _l("Abmeldung durch einen Dienst"),
+    AuditEvent.OIDC_CONSENT_GRANTED: _l("Angaben für einen Dienst freigegeben"),
+    AuditEvent.OIDC_CONSENT_REVOKED: _l("Freigabe für einen Dienst widerrufen"),
+    AuditEvent.OIDC_TOKEN_REUSE_DETECTED: _l("Wiederverwendung eines Zugangs erkannt und gesperrt"),
 }
 
 

@@ -106,6 +106,15 @@ def end_session(session_id: str, client_address: str) -> EndedSession | None:
     return EndedSession(sso.id, sso.citizen_id, tuple(sso.clients))
 
 
+def on_session_end(app: Flask, listener: Callable[[EndedSession], None]) -> None:
+    """Call ``listener`` once for every SSO session that ends, however it ends."""
+
+    def translated(sso: SsoSession) -> None:
+        listener(EndedSession(sso.id, sso.citizen_id, tuple(sso.clients)))
+
+    app.extensions["account"].sessions.on_end.append(translated)
+
+
 def register_client_names(app: Flask, names: ClientNames) -> None:
     """How the session list shows a relying party (its registered name)."""
     app.extensions["account_client_names"] = names

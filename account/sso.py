@@ -7,6 +7,7 @@ login and an idle limit from the last request, both checked against the injected
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from account.identity import SESSION_LIMITS, Level, Method
@@ -53,6 +54,9 @@ class SsoSessions:
     def __init__(self, store: KeyValueStore, clock: Clock) -> None:
         self._store = store
         self._clock = clock
+        #: Called once for every session that ends (logout, expiry, revocation): the protocol
+        #: faces tell the relying parties (back-channel logout).
+        self.on_end: list[Callable[[SsoSession], None]] = []
 
     def start(
         self,
@@ -100,8 +104,11 @@ class SsoSessions:
         return sso
 
     def end(self, sso: SsoSession) -> None:
-        self._store.delete(_KEY + sso.id)
+        ended = self._store.delete(_KEY + sso.id)
         self._store.set_remove(_INDEX + sso.citizen_id, sso.id)
+        if ended:  # of two concurrent ends, only the one that deleted it tells
+            for listener in self.on_end:
+                listener(sso)
 
     def add_client(self, sid: str, client_id: str) -> bool:
         """Note a relying party logged in through the session (for logout and the list)."""

@@ -12,13 +12,32 @@ from core.web import csrf
 
 
 def init_oidc(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore) -> None:
-    from idp.oidc import authorize, cli, registry
+    from idp.oidc import (  # noqa: F401  (their routes register on import)
+        authorize,
+        cli,
+        discovery,
+        logout,
+        registry,
+        revocation,
+        token,
+        userinfo,
+        views,
+    )
     from idp.oidc.blueprint import bp
     from idp.oidc.config import OidcConfig
 
     app.extensions["oidc"] = OidcConfig.build(settings, clock, store)
     app.register_blueprint(bp)
-    for view in (authorize.authorize,):
+    exempt = (
+        authorize.authorize,
+        token.token,
+        userinfo.userinfo,
+        revocation.revoke,
+        revocation.introspect,
+        logout.end_session,
+    )
+    for view in exempt:
         csrf.exempt(view)  # protocol endpoints: the client, not a form of ours, posts here
     app.cli.add_command(cli.oidc_clients)
     api.register_client_names(app, registry.display_name)
+    api.on_session_end(app, logout.session_ended)

@@ -49,6 +49,11 @@ class OidcConfig:
         """HMAC-SHA-256 of a high-entropy random secret (client secret, refresh token, code)."""
         return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
 
+    def derived_id(self, label: str, value: str) -> str:
+        """A short stable pseudonym of ``value`` (e.g. the ``sid`` a client sees)."""
+        mac = hmac.digest(self._hash_key, f"{label}\x00{value}".encode(), "sha256")
+        return base64.urlsafe_b64encode(mac[:18]).decode()
+
     def now(self) -> float:
         return self.clock.now()
 

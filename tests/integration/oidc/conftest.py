@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
+from core.clock import FrozenClock
 from tests.helpers import Browser, Citizen, Portal
 from tests.integration.oidc.support import Rp, register
 
@@ -21,3 +22,9 @@ def citizen_browser(portal: Portal, erika: Citizen) -> Browser:
     browser = portal.new_browser()
     assert browser.login(erika.email, erika.password).status_code == 303
     return browser
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    """A frozen clock that starts now: the client libraries check token times by the real clock."""
+    return FrozenClock()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
+import json
 import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask import Flask
+from jwt.algorithms import RSAAlgorithm
 from werkzeug.test import TestResponse
 
 from idp.oidc import registry
@@ -76,3 +80,24 @@ def consent_action(html: str) -> str:
     match = re.search(r'action="(/oidc/authorize/[^"]+/zustimmung)"', html)
     assert match, "no consent form"
     return match.group(1)
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def forge_none(claims: dict[str, Any], typ: str) -> str:
+    """An unsigned token (``alg: none``)."""
+    header = b64(json.dumps({"alg": "none", "typ": typ}).encode())
+    return f"{header}.{b64(json.dumps(claims).encode())}."
+
+
+def forge_hs256_with_public_key(jwks: dict[str, Any], claims: dict[str, Any], typ: str) -> str:
+    """HMAC-signed with our published RSA public key (PEM) as the secret: key confusion."""
+    rsa_jwk = next(k for k in jwks["keys"] if k["kty"] == "RSA")
+    public = RSAAlgorithm.from_jwk(json.dumps(rsa_jwk))
+    pem = public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)  # type: ignore[union-attr]
+    header = {"alg": "HS256", "typ": typ, "kid": rsa_jwk["kid"]}
+    signing_input = f"{b64(json.dumps(header).encode())}.{b64(json.dumps(claims).encode())}"
+    signature = hmac.new(pem, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(signature)}"
