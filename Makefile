@@ -23,6 +23,7 @@ run: $(BIN)/.installed translations
 ## test: the whole suite (SQLite + in-process store, and PostgreSQL + Redis when reachable)
 test: $(BIN)/.installed translations
 	$(BIN)/python tests/browser_setup.py
+	$(BIN)/python tests/saml_setup.py
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .

@@ -196,10 +196,18 @@ def pem_body(pem: bytes) -> str:
 
 
 def encrypt(xs: XmlSecurity, assertion: etree._Element, certificate_pem: bytes) -> etree._Element:
-    """saml:EncryptedAssertion holding the (self-contained) assertion encrypted for the SP."""
+    """saml:EncryptedAssertion holding the (self-contained) assertion encrypted for the SP.
+
+    The plaintext is encrypted inside a neutral holder that declares no namespace: libxmlsec
+    serialises just the element, so a declaration inherited from a ``saml:EncryptedAssertion``
+    parent would be missing from the plaintext. An SP that decrypts into a document with other
+    prefixes (pysaml2 with ``xmlsec1`` re-serialises the response as ``ns1:…``) would then find
+    an unbound ``saml:`` prefix."""
+    holder = etree.Element("holder")
+    holder.append(_self_contained(assertion))
+    encrypted = xs.encrypt(holder[0], certificate_pem)
     wrapper = etree.Element(q(SAML, "EncryptedAssertion"), nsmap={"saml": SAML})
-    wrapper.append(_self_contained(assertion))
-    xs.encrypt(wrapper[0], certificate_pem)
+    wrapper.append(encrypted)
     return etree.fromstring(etree.tostring(wrapper))
 
 
