@@ -13,6 +13,7 @@ from core.web import csrf
 
 def init_oidc(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore) -> None:
     from idp.oidc import (  # noqa: F401  (their routes register on import)
+        admin,
         authorize,
         cli,
         discovery,
@@ -39,5 +40,6 @@ def init_oidc(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore
     for view in exempt:
         csrf.exempt(view)  # protocol endpoints: the client, not a form of ours, posts here
     app.cli.add_command(cli.oidc_clients)
+    app.extensions.setdefault("admin_sections", []).append(admin.SECTION)
     api.register_client_names(app, registry.display_name)
     api.on_session_end(app, logout.session_ended)
