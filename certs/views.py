@@ -54,11 +54,23 @@ def colon_hex(value: str) -> str:
     return ":".join(value[i : i + 2] for i in range(0, len(value), 2)).upper()
 
 
+@bp.app_template_filter("fingerprint_lines")
+def fingerprint_lines(value: str) -> list[str]:
+    """A SHA-256 fingerprint as four lines of eight bytes (narrow screens, WCAG 1.4.10)."""
+    return [colon_hex(value[i : i + 16]) for i in range(0, len(value), 16)]
+
+
+def _algorithm_of(row: ManagedKey) -> str:
+    if row.algorithm == KeyAlgorithm.RSA_3072.value:
+        return str(_("RSA (%(bits)s Bit)", bits=row.key_size))
+    return str(ALGORITHM_LABELS.get(KeyAlgorithm(row.algorithm), row.algorithm))
+
+
 @bp.context_processor
 def labels() -> dict[str, object]:
     return {
         "purpose_label": lambda v: PURPOSE_LABELS.get(KeyPurpose(v), v),
-        "algorithm_label": lambda v: ALGORITHM_LABELS.get(KeyAlgorithm(v), v),
+        "algorithm_of": _algorithm_of,
         "state_label": lambda v: STATE_LABELS.get(v, v),
         "keys_manager": manager(),
     }
