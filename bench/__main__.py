@@ -7,11 +7,12 @@ import logging
 import sys
 from collections.abc import Callable
 
-from bench import login
+from bench import login, oidc
 from bench.report import Config, Table
 
 BENCHMARKS: dict[str, Callable[[Config], Table]] = {
     "login": login.run,
+    "oidc": oidc.run,
 }
 
 
