@@ -34,6 +34,8 @@ LABELS: dict[str, object] = {
     AuditEvent.OIDC_CONSENT_GRANTED: _l("Angaben für einen Dienst freigegeben"),
     AuditEvent.OIDC_CONSENT_REVOKED: _l("Freigabe für einen Dienst widerrufen"),
     AuditEvent.OIDC_TOKEN_REUSE_DETECTED: _l("Wiederverwendung eines Zugangs erkannt und gesperrt"),
+    AuditEvent.SAML_LOGIN: _l("Anmeldung bei einem Dienst"),
+    AuditEvent.SAML_LOGOUT: _l("Abmeldung durch einen Dienst"),
 }
 
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from flask import Flask, current_app, g, url_for
 
 from account.identity import AttributeValue, Identity, Level, Method
-from account.models import Citizen, citizen_by_id
+from account.models import Citizen, citizen_by_email, citizen_by_id
 from account.profile import values
 from account.services import services
 from account.sso import SsoSession
@@ -74,6 +74,17 @@ def attributes_of(citizen_id: str) -> dict[str, AttributeValue] | None:
 
 def citizen_exists(citizen_id: str) -> bool:
     return citizen_by_id(citizen_id) is not None
+
+
+def citizen_id_for_email(email: str) -> str | None:
+    """The citizen whose (verified or not) account has this e-mail address, if any."""
+    citizen = citizen_by_email(email.strip().lower())
+    return citizen.id if citizen is not None else None
+
+
+def sessions_of(citizen_id: str) -> list[str]:
+    """Ids of the citizen's live SSO sessions (single logout picks among them)."""
+    return [sso.id for sso in services().sessions.list_for(citizen_id)]
 
 
 def session_is_live(session_id: str) -> bool:

@@ -114,9 +114,11 @@ class KeyManager:
 
     @contextmanager
     def change(self) -> Iterator[None]:
+        """One lifecycle change: lock, re-read, act, audit, commit once (or roll back)."""
         try:
+            db.session.flush()  # nothing pending of the caller is lost by the re-read below
             models.bump_version()
-            db.session.expire_all()
+            db.session.expire_all()  # rows may have changed before the lock was ours
             yield
             db.session.commit()
         except BaseException:

@@ -14,7 +14,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -29,8 +29,7 @@ from idp.saml.backend import InProcessBackend
 from tests.saml_support import KeyPair, PostedForm, sp_keys
 
 XMLSEC1 = shutil.which("xmlsec1") or "/usr/bin/xmlsec1"
-ACS = "https://pysaml2.example.org/acs"
-SLO = "https://pysaml2.example.org/slo"
+HOST = "https://pysaml2.example.org"
 
 
 def require_xmlsec1() -> str:
@@ -43,7 +42,7 @@ def require_xmlsec1() -> str:
     return XMLSEC1
 
 
-class _SpKeySource:
+class SpKeySource:
     """The SP's own key pair for every purpose (this is the SP side, not the hub)."""
 
     def __init__(self, keys: KeyPair) -> None:
@@ -72,21 +71,22 @@ class PySaml2Sp:
         self,
         idp_metadata: str,
         workdir: Path,
-        entity_id: str = "https://pysaml2.example.org/metadata",
+        host: str = HOST,
         keys: KeyPair | None = None,
         in_process: bool = False,
         want_response_signed: bool = True,
         want_assertions_signed: bool = True,
     ) -> None:
         self.keys = keys or sp_keys("pysaml2-sp")
-        self.entity_id = entity_id
+        self.entity_id = host + "/metadata"
+        self.acs_url, self.slo_url = host + "/acs", host + "/slo"
         workdir.mkdir(parents=True, exist_ok=True)
         key_file, cert_file = workdir / "sp.key", workdir / "sp.crt"
         key_file.write_text(self.keys.key_pem)
         cert_file.write_text(self.keys.cert_pem)
         pair = {"key_file": str(key_file), "cert_file": str(cert_file)}
         config: dict[str, Any] = {
-            "entityid": entity_id,
+            "entityid": self.entity_id,
             "key_file": str(key_file),
             "cert_file": str(cert_file),
             "encryption_keypairs": [pair],
@@ -96,10 +96,10 @@ class PySaml2Sp:
             "service": {
                 "sp": {
                     "endpoints": {
-                        "assertion_consumer_service": [(ACS, BINDING_HTTP_POST)],
+                        "assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)],
                         "single_logout_service": [
-                            (SLO, BINDING_HTTP_REDIRECT),
-                            (SLO, BINDING_HTTP_POST),
+                            (self.slo_url, BINDING_HTTP_REDIRECT),
+                            (self.slo_url, BINDING_HTTP_POST),
                         ],
                     },
                     "authn_requests_signed": True,
@@ -122,10 +122,11 @@ class PySaml2Sp:
             self.config.crypto_backend = "XMLSecurity"
         self.client = Saml2Client(self.config)
         if in_process:
-            xml = XmlSecurity(_SpKeySource(self.keys))
+            xml = XmlSecurity(SpKeySource(self.keys))
             self.client.sec.crypto = InProcessBackend(xml, 256 * 1024)
             self.client.sec.sec_backend = RSACrypto(import_rsa_key_from_file(str(key_file)))
         self.outstanding: dict[str, str] = {}
+        self.name_id: Any = None
         self.idp_entity_id = next(iter(self.client.metadata.identity_providers()))
 
     @property
@@ -156,9 +157,51 @@ class PySaml2Sp:
 
     def acs(self, form: PostedForm) -> Any:
         """Process the hub's Response at the ACS; pysaml2 raises on anything it refuses."""
-        return self.client.parse_authn_request_response(
+        response = self.client.parse_authn_request_response(
             form.fields["SAMLResponse"], BINDING_HTTP_POST, outstanding=self.outstanding
         )
+        if response is not None:
+            self.name_id = response.name_id
+        return response
+
+    # --- single logout ----------------------------------------------------------------------
+
+    def logout(self, binding: str) -> Sent:
+        """A signed LogoutRequest for the subject of the last login (SP-initiated SLO)."""
+        assert self.name_id is not None, "log in first"
+        self.client.config.preferred_binding["single_logout_service"] = [binding]
+        answers = self.client.global_logout(self.name_id, sign=True, sign_alg=SIG_RSA_SHA256)
+        ((_, (sent_binding, info)),) = answers.items()
+        assert sent_binding == binding
+        return _sent(binding, info)
+
+    def logout_done(self, sent: Sent) -> Any:
+        """The SP's SLO endpoint receiving the hub's LogoutResponse (pysaml2 checks it)."""
+        assert sent.url.startswith(self.slo_url), sent.url
+        fields = _fields(sent)
+        return self.client.parse_logout_request_response(fields["SAMLResponse"], sent.binding)
+
+    def answer_logout_request(self, sent: Sent) -> Sent:
+        """The SP's SLO endpoint receiving the hub's LogoutRequest: log out, answer signed."""
+        assert sent.url.startswith(self.slo_url), sent.url
+        fields = _fields(sent)
+        info = self.client.handle_logout_request(
+            fields["SAMLRequest"],
+            self.name_id,
+            sent.binding,
+            sign=True,
+            sign_alg=SIG_RSA_SHA256,
+            relay_state=fields.get("RelayState"),
+            sigalg=fields.get("SigAlg"),
+            signature=fields.get("Signature"),
+        )
+        return _sent(sent.binding, info)
+
+
+def _fields(sent: Sent) -> dict[str, str]:
+    if sent.binding == BINDING_HTTP_REDIRECT:
+        return dict(parse_qsl(urlsplit(sent.url).query))
+    return sent.fields
 
 
 def _sent(binding: str, info: dict[str, Any]) -> Sent:

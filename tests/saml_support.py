@@ -10,7 +10,7 @@ import html
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -160,17 +160,24 @@ class OneLoginSp:
             },
         }
         self.last_request_id: str | None = None
+        self.last_logout_id: str | None = None
+        self.logged_in: Any = None
 
     def metadata(self) -> str:
         settings = OneLogin_Saml2_Settings(self.settings_data, sp_validation_only=True)
         data = settings.get_sp_metadata()
         return data.decode() if isinstance(data, bytes) else str(data)
 
-    def _auth(self, post: dict[str, str] | None = None, get: dict[str, str] | None = None) -> Any:
+    def _auth(
+        self,
+        post: dict[str, str] | None = None,
+        get: dict[str, str] | None = None,
+        path: str = "/acs",
+    ) -> Any:
         request = {
             "https": "on",
             "http_host": "sp.example.org",
-            "script_name": "/acs",
+            "script_name": path,
             "get_data": get or {},
             "post_data": post or {},
         }
@@ -186,7 +193,35 @@ class OneLoginSp:
         """Process the Response as the SP's ACS; returns the Auth object (errors inside)."""
         auth = self._auth(post=form.fields)
         auth.process_response(request_id=self.last_request_id)
+        if not auth.get_errors():
+            self.logged_in = auth
         return auth
+
+    def logout_url(self, relay_state: str = "/tschuess") -> str:
+        """A signed LogoutRequest (HTTP-Redirect) for the subject of the last login."""
+        done = self.logged_in
+        assert done is not None, "log in first"
+        auth = self._auth()
+        url = auth.logout(
+            return_to=relay_state,
+            name_id=done.get_nameid(),
+            session_index=done.get_session_index(),
+            nq=done.get_nameid_nq(),
+            name_id_format=done.get_nameid_format(),
+            spnq=done.get_nameid_spnq(),
+        )
+        self.last_logout_id = auth.get_last_request_id()
+        return str(url)
+
+    def sls(self, url: str) -> tuple[Any, str | None]:
+        """The SP's SLO endpoint receiving ``url`` (a LogoutResponse to our request, or the
+        IdP's LogoutRequest); returns the Auth object and, for a request, the redirect with
+        the SP's signed LogoutResponse."""
+        parts = urlsplit(url)
+        assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://sp.example.org/sls"
+        auth = self._auth(get=dict(parse_qsl(parts.query)), path="/sls")
+        answer = auth.process_slo(keep_local_session=True, request_id=self.last_logout_id)
+        return auth, answer
 
 
 def register_sp(app: Flask, metadata: str, **settings: Any) -> None:

@@ -33,5 +33,6 @@ def init_saml(
     source = cast(PublishingKeySource, key_source)
     app.extensions["saml"] = SamlIdp.build(settings, clock, store, source)
     csrf.exempt(views.sso_post)
+    csrf.exempt(views.slo_post)
     app.register_blueprint(views.bp)
     app.cli.add_command(cli.saml_sps)

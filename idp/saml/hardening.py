@@ -187,14 +187,19 @@ def _try_all(check: object, certificates: tuple[bytes, ...]) -> None:
     raise Refused("bad-signature")
 
 
+def instant_of(value: str) -> float:
+    """An xs:dateTime (SAML Core §1.3.3: UTC) as a timestamp; Refused when malformed."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise Refused("bad-instant") from None
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
 def check_instant(issue_instant: str | None, now: float, max_age: int, skew: int) -> None:
     if not issue_instant:
         raise Refused("no-issue-instant")
-    try:
-        parsed = datetime.fromisoformat(issue_instant.replace("Z", "+00:00"))
-    except ValueError:
-        raise Refused("bad-issue-instant") from None
-    ts = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+    ts = instant_of(issue_instant)
     if ts > now + skew:
         raise Refused("issued-in-future")
     if ts < now - max_age - skew:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, make_response, redirect, render_template, request, url_for
@@ -30,7 +29,8 @@ from core.audit import AuditEvent
 from core.db import db
 from core.store.base import dumps, loads
 from core.web.errors import render_error
-from idp.saml import assemble, hardening, loa, nameid, registry, release
+from idp.saml import assemble, hardening, loa, nameid, participants, registry, release
+from idp.saml.bindings import post_form
 from idp.saml.hardening import Incoming, Refused
 from idp.saml.models import ServiceProvider, sp_by_entity_id, sp_by_id
 from idp.saml.service import idp
@@ -89,7 +89,7 @@ def receive(message_of: Any) -> ResponseReturnValue:
     """Shared by both bindings: ``message_of()`` decodes the message (may raise Refused)."""
     try:
         message: Incoming = message_of()
-        sp, metadata = _known_sp(message.root)
+        sp, metadata = known_sp(message.root)
         pending = _accept(message, sp, metadata)
     except Refused as exc:
         return refused_page(exc.reason, exc.message)
@@ -110,7 +110,8 @@ def receive(message_of: Any) -> ResponseReturnValue:
     return response
 
 
-def _known_sp(root: etree._Element) -> tuple[ServiceProvider, SpMetadata]:
+def known_sp(root: etree._Element) -> tuple[ServiceProvider, SpMetadata]:
+    """The registered, enabled SP named by the message's Issuer, with its metadata."""
     issuer = root.findtext(f"{{{assemble.SAML}}}Issuer")
     if root.tag not in SP_MESSAGES:
         raise Refused("not-a-request")
@@ -295,8 +296,14 @@ def _answer(
         return _answer_error(handle, sp, pending, INVALID_NAMEID_POLICY)
     if not _take(handle):
         return refused_page("no-pending")
-    xml = build_response(sp, pending.acs, pending.request_id, pending.requested, identity, fmt)
+    name_id = issue_name_id(sp, identity, fmt)
+    xml = build_response(sp, pending.acs, pending.request_id, pending.requested, identity, name_id)
     api.record_client(identity.session_id, "saml:" + sp.entity_id)
+    index = session_index(identity.session_id, sp.entity_id)
+    participation = participants.Participation(
+        identity.session_id, sp.id, identity.citizen_id, name_id.format, name_id.value
+    )
+    participants.remember(idp().store, index, participation)
     audit.record(
         AuditEvent.SAML_LOGIN,
         now=idp().clock.now(),
@@ -309,29 +316,36 @@ def _answer(
     return post_form(pending.acs, "SAMLResponse", xml, pending.relay_state)
 
 
+def issue_name_id(sp: ServiceProvider, identity: Identity, fmt: str) -> assemble.NameId:
+    """The NameID of the citizen at ``sp`` in format ``fmt`` (SAML Core §8.3)."""
+    s = idp()
+    if fmt == "persistent":
+        value = nameid.persistent(sp, identity.citizen_id, s.clock.now())
+    elif fmt == "transient":
+        value = nameid.transient(s.store, sp, identity.citizen_id, participants.TTL)
+    else:
+        value = identity.attributes["email"].value
+    return assemble.NameId(value, nameid.FORMATS[fmt], s.entity_id, sp.entity_id)
+
+
 def build_response(
     sp: ServiceProvider,
     acs: str,
     request_id: str | None,
     requested: loa.Requested,
     identity: Identity,
-    fmt: str,
+    name_id: assemble.NameId,
 ) -> bytes:
     s = idp()
     now = s.clock.now()
     persistent = nameid.persistent(sp, identity.citizen_id, now)
-    value = {
-        "persistent": persistent,
-        "transient": nameid.transient(s.store, sp, identity.citizen_id, 12 * 3600),
-        "email": identity.attributes["email"].value if "email" in identity.attributes else "",
-    }[fmt]
     class_ref = loa.class_ref(identity.level, requested)
     spec = assemble.AssertionSpec(
         issuer=s.entity_id,
         audience=sp.entity_id,
         recipient=acs,
         in_response_to=request_id,
-        name_id=assemble.NameId(value, nameid.FORMATS[fmt], s.entity_id, sp.entity_id),
+        name_id=name_id,
         authn_instant=identity.auth_time,
         session_index=session_index(identity.session_id, sp.entity_id),
         class_ref=class_ref,
@@ -354,41 +368,4 @@ def build_response(
 
 
 def session_index(session_id: str, entity_id: str) -> str:
-    """Per SP and SSO session; reveals neither (keyed hash)."""
-    import hashlib
-    import hmac
-
-    key = idp().settings.secret_key.encode()
-    digest = hmac.new(key, f"{session_id}|{entity_id}".encode(), hashlib.sha256).hexdigest()
-    return "_" + digest[:40]
-
-
-def post_form(
-    action: str, field: str, xml: bytes, relay_state: str | None, status: int = 200
-) -> Response:
-    """The HTTP-POST binding page (SAML Bindings §3.5.4): a form the citizen sends with one
-    button (no JavaScript needed); the CSP allows exactly this one form target."""
-    import base64
-    from urllib.parse import urlsplit
-
-    body = render_template(
-        "saml/post.html",
-        action=action,
-        field=field,
-        value=base64.b64encode(xml).decode("ascii"),
-        relay_state=relay_state,
-    )
-    response = make_response(body, status)
-    parts = urlsplit(action)
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-        f"form-action {parts.scheme}://{parts.netloc}; frame-ancestors 'none'"
-    )
-    return response
-
-
-def parse_instant(value: str) -> float:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.timestamp()
+    return participants.session_index(idp().settings.secret_key, session_id, entity_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from idp.saml import hardening, metadata, sso
+from idp.saml import hardening, metadata, slo, sso
 from idp.saml.keys import ENCRYPTION, SIGNING
 from idp.saml.service import idp
 
@@ -19,7 +19,7 @@ def metadata_xml() -> ResponseReturnValue:
     root = metadata.build(
         s.entity_id,
         base + "/saml/sso",
-        None,  # single logout is not implemented yet: announce no SLO endpoint
+        base + "/saml/slo",
         s.published(SIGNING),
         s.published(ENCRYPTION),
     )
@@ -53,3 +53,19 @@ def sso_continue(handle: str) -> ResponseReturnValue:
 @bp.get("/sso/abbrechen/<handle>")
 def sso_cancel(handle: str) -> ResponseReturnValue:
     return sso.cancel(handle)
+
+
+@bp.get("/slo")
+def slo_redirect() -> ResponseReturnValue:
+    limit = idp().settings.saml_max_message_bytes
+    field = "SAMLResponse" if "SAMLResponse" in request.args else "SAMLRequest"
+    return slo.receive(lambda: hardening.from_redirect(request.query_string, field, limit))
+
+
+@bp.post("/slo")
+def slo_post() -> ResponseReturnValue:
+    limit = idp().settings.saml_max_message_bytes
+    field = "SAMLResponse" if "SAMLResponse" in request.form else "SAMLRequest"
+    return slo.receive(
+        lambda: hardening.from_post(request.form.get(field), request.form.get("RelayState"), limit)
+    )
