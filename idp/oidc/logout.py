@@ -162,8 +162,14 @@ def session_ended(ended: EndedSession) -> None:
     db.session.commit()
     for client_id in ended.clients:
         client = registry.get_enabled(client_id)
-        if client is not None and client.backchannel_logout_uri:
-            _send(client.backchannel_logout_uri, logout_token(client, ended))
+        if client is None or not client.backchannel_logout_uri:
+            continue
+        try:
+            token = logout_token(client, ended)
+        except Exception as exc:  # e.g. no active signing key: the logout itself goes on
+            log.error("no logout token for %s: %s", client_id, type(exc).__name__)
+            continue
+        _send(client.backchannel_logout_uri, token)
 
 
 def logout_token(client: OidcClient, ended: EndedSession) -> str:
