@@ -10,7 +10,7 @@ from flask import Flask
 
 from account import init_account
 from certs import check_keys, init_certs
-from connectors.mail import Mailer, OutboxMailer, SmtpMailer
+from connectors.mail import BackgroundMailer, Mailer, OutboxMailer, SmtpMailer
 from connectors.mail.views import outbox
 from core import migrate
 from core.clock import Clock, SystemClock
@@ -59,13 +59,15 @@ def create_app(
 
 def _mailer(settings: Settings) -> Mailer:
     if settings.smtp_host:
-        return SmtpMailer(
-            settings.smtp_host,
-            settings.smtp_port,
-            settings.mail_from,
-            settings.smtp_username,
-            settings.smtp_password,
-            settings.smtp_starttls,
+        return BackgroundMailer(
+            SmtpMailer(
+                settings.smtp_host,
+                settings.smtp_port,
+                settings.mail_from,
+                settings.smtp_username,
+                settings.smtp_password,
+                settings.smtp_starttls,
+            )
         )
     return OutboxMailer(settings.mail_outbox_dir, settings.mail_from)
 
