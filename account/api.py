@@ -76,6 +76,26 @@ def citizen_exists(citizen_id: str) -> bool:
     return citizen_by_id(citizen_id) is not None
 
 
+def roles_of(citizen_id: str) -> frozenset[str]:
+    """The citizen's roles (``admin``, ``clerk:<service>``); empty when the account is gone."""
+    citizen = citizen_by_id(citizen_id)
+    return citizen.role_names if citizen is not None else frozenset()
+
+
+@dataclass(frozen=True)
+class Contact:
+    email: str
+    locale: str
+
+
+def contact_of(citizen_id: str) -> Contact | None:
+    """Where and in which language to write to the citizen (verified accounts only)."""
+    citizen = citizen_by_id(citizen_id)
+    if citizen is None or not citizen.is_verified:
+        return None
+    return Contact(citizen.email, citizen.preferred_locale)
+
+
 def citizen_id_for_email(email: str) -> str | None:
     """The citizen whose (verified or not) account has this e-mail address, if any."""
     citizen = citizen_by_email(email.strip().lower())

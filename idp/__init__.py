@@ -11,5 +11,7 @@ from core.store.base import KeyValueStore
 
 def init_idp(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore) -> None:
     from idp.oidc import init_oidc
+    from idp.status import init_status
 
     init_oidc(app, settings, clock, store)
+    init_status(app)

@@ -12,7 +12,9 @@ import account.models  # noqa: F401  (registers tables on the metadata)
 import certs.models  # noqa: F401
 import core.audit  # noqa: F401
 import idp.oidc.models
-import idp.saml.models  # noqa: F401
+import idp.oidc.subjects
+import idp.saml.models
+import idp.status.models  # noqa: F401
 from core.db import Base
 
 config = context.config

@@ -67,11 +67,14 @@ def _spec(form: ClientForm) -> tuple[ClientSpec, bool]:
     return spec, jwks_ok
 
 
-def _checked(form: ClientForm) -> ClientSpec | None:
-    """The form's spec when every check passes; else the errors sit on the fields."""
+def _checked(form: ClientForm, keep: OidcClient | None = None) -> ClientSpec | None:
+    """The form's spec when every check passes; else the errors sit on the fields. The API
+    access of ``keep`` (not on the form: ``flask oidc-clients``) stays as it is."""
     if not form.validate_on_submit():
         return None
     spec, jwks_ok = _spec(form)
+    if keep is not None:
+        spec.api_scopes, spec.roles = list(keep.api_scopes), list(keep.roles)
     found = registry.problems(spec, oidc().settings.is_production)
     if not jwks_ok:
         found.append(("jwks", _("Das JWK Set ist kein gültiges JSON-Objekt.")))
@@ -114,7 +117,7 @@ def admin_new() -> ResponseReturnValue:
 def admin_edit(client_id: str) -> ResponseReturnValue:
     client = registry.get(client_id) or abort(404)
     form = ClientForm(data=_form_data(client))
-    spec = _checked(form)
+    spec = _checked(form, client)
     if spec is None:
         status = 400 if form.errors else 200
         return render_template("oidc/admin_form.html", form=form, client=client), status

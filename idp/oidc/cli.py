@@ -36,6 +36,9 @@ def _spec_options(func: F) -> F:
         click.option("--id-token-alg", type=click.Choice(registry.ID_TOKEN_ALGS)),
         click.option("--jwks-file", type=click.Path(exists=True, dir_okay=False, path_type=Path)),
         click.option("--sector-identifier"),
+        click.option("--api-scope", "api_scopes", multiple=True, help="client_credentials"),
+        click.option("--role", "roles", multiple=True, help="clerk:<service> it may learn"),
+        click.option("--saml-sp", "saml_entity_id", help="SAML SP whose NameIDs it uses"),
     ]
     for option in reversed(options):
         func = option(func)
@@ -43,7 +46,7 @@ def _spec_options(func: F) -> F:
 
 
 def _merge(spec: ClientSpec, options: dict[str, Any]) -> ClientSpec:
-    for name in ("redirect_uris", "post_logout_redirect_uris", "release"):
+    for name in ("redirect_uris", "post_logout_redirect_uris", "release", "api_scopes", "roles"):
         if options.get(name):
             setattr(spec, name, list(options[name]))
     if options.get("scopes"):
@@ -55,6 +58,8 @@ def _merge(spec: ClientSpec, options: dict[str, Any]) -> ClientSpec:
         spec.id_token_alg = options["id_token_alg"]
     if options.get("sector_identifier"):
         spec.sector_identifier = options["sector_identifier"]
+    if options.get("saml_entity_id") is not None:
+        spec.saml_entity_id = options["saml_entity_id"]
     jwks_file: Path | None = options.get("jwks_file")
     if jwks_file is not None:
         try:

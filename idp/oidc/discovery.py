@@ -47,7 +47,7 @@ def metadata() -> dict[str, Any]:
         "scopes_supported": list(SUPPORTED_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": signing.algorithms(),
         "token_endpoint_auth_methods_supported": AUTH_METHODS,

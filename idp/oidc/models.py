@@ -38,6 +38,13 @@ class OidcClient(db.Model):  # type: ignore[name-defined,misc]
     id_token_alg: Mapped[str] = mapped_column(String(8), default="RS256")
     #: Pairwise subjects are derived per sector (OIDC Core §8.1); default: the client id.
     sector_identifier: Mapped[str] = mapped_column(String(255))
+    #: Scopes of the client_credentials grant (RFC 6749 §4.4) for the hub's APIs, e.g.
+    #: ``status:write`` (the status inbox); empty: the client may not use that grant.
+    api_scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: Roles (``clerk:<service>``) this client may learn in the ``roles`` claim.
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: A SAML service's API client: the SP whose persistent NameIDs it uses as subjects.
+    saml_entity_id: Mapped[str | None] = mapped_column(String(1024))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

@@ -32,6 +32,9 @@ SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 ID_TOKEN_ALGS = ("RS256", "PS256", "ES256")
 CONSENT_MODES = ("required", "skip")
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9._~-]{3,64}$")
+#: Scopes of the client_credentials grant: the hub's machine-to-machine APIs.
+API_SCOPES = ("status:write",)
+ROLE_RE = re.compile(r"^clerk:[a-z0-9][a-z0-9-]{0,55}$")
 _LOOPBACK = {"localhost", "127.0.0.1", "[::1]"}
 
 
@@ -51,6 +54,11 @@ class ClientSpec:
     id_token_alg: str = "RS256"
     jwks: dict[str, Any] | None = None
     sector_identifier: str = ""
+    #: API access (client_credentials scopes, roles it may learn, the SAML SP it speaks for);
+    #: None keeps what the client has (the admin form does not show them).
+    api_scopes: list[str] | None = None
+    roles: list[str] | None = None
+    saml_entity_id: str | None = None
 
 
 Problems = list[tuple[str, str]]
@@ -61,7 +69,9 @@ def problems(spec: ClientSpec, production: bool) -> Problems:
     found: Problems = []
     if not spec.name.strip() or len(spec.name) > 200:
         found.append(("name", str(_l("Bitte geben Sie einen Namen an (höchstens 200 Zeichen)."))))
-    if not spec.redirect_uris:
+    found += _api_problems(spec)
+    api_only = bool(spec.api_scopes) and spec.scopes == [OPENID]
+    if not spec.redirect_uris and not api_only:
         found.append(("redirect_uris", str(_l("Mindestens eine Weiterleitungsadresse ist nötig."))))
     for name, uris in (
         ("redirect_uris", spec.redirect_uris),
@@ -109,6 +119,18 @@ def _choice_problems(spec: ClientSpec) -> Problems:
         found.append(("id_token_alg", str(_l("Erlaubt sind RS256, PS256 und ES256."))))
     if len(spec.sector_identifier) > 255:
         found.append(("sector_identifier", str(_l("Höchstens 255 Zeichen."))))
+    return found
+
+
+def _api_problems(spec: ClientSpec) -> Problems:
+    """client_credentials only for confidential clients; roles only ``clerk:<service>``."""
+    found: Problems = []
+    if spec.api_scopes and (set(spec.api_scopes) - set(API_SCOPES) or spec.auth_method == "none"):
+        found.append(("api_scopes", str(_l("API-Scopes: status:write, nur mit Geheimnis."))))
+    if spec.roles and not all(ROLE_RE.match(r) for r in spec.roles):
+        found.append(("roles", str(_l("Rollen: nur clerk:<dienst>."))))
+    if spec.saml_entity_id is not None and len(spec.saml_entity_id) > 1024:
+        found.append(("saml_entity_id", str(_l("Höchstens 1024 Zeichen."))))
     return found
 
 
@@ -235,6 +257,12 @@ def _apply(client: OidcClient, spec: ClientSpec) -> None:
     client.sector_identifier = (
         spec.sector_identifier or client.sector_identifier or client.client_id
     )
+    if spec.api_scopes is not None or client.api_scopes is None:
+        client.api_scopes = [s for s in API_SCOPES if s in (spec.api_scopes or [])]
+    if spec.roles is not None or client.roles is None:
+        client.roles = list(dict.fromkeys(spec.roles or []))
+    if spec.saml_entity_id is not None:
+        client.saml_entity_id = spec.saml_entity_id or None
 
 
 def _new_secret(client: OidcClient) -> str | None:
@@ -244,6 +272,16 @@ def _new_secret(client: OidcClient) -> str | None:
     secret = secrets.token_urlsafe(32)
     client.secret_hash = oidc().keyed_hash(secret)
     return secret
+
+
+def set_known_secret(client: OidcClient, secret: str) -> None:
+    """Development only (demo credentials of the service apps): a secret chosen by the caller."""
+    if oidc().settings.is_production:
+        raise RuntimeError("known secrets are refused in production")
+    if client.auth_method not in SECRET_METHODS or len(secret) < 16:
+        raise ValueError("a secret of at least 16 characters for a secret method")
+    client.secret_hash = oidc().keyed_hash(secret)
+    db.session.commit()
 
 
 def secret_matches(client: OidcClient, presented: str) -> bool:
@@ -267,4 +305,7 @@ def spec_of(client: OidcClient) -> ClientSpec:
         id_token_alg=client.id_token_alg,
         jwks=client.jwks,
         sector_identifier=client.sector_identifier,
+        api_scopes=list(client.api_scopes),
+        roles=list(client.roles),
+        saml_entity_id=client.saml_entity_id or "",
     )

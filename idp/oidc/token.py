@@ -19,7 +19,7 @@ from account import api
 from core import audit
 from core.audit import AuditEvent
 from core.db import db
-from idp.oidc import grants, refresh, tokens
+from idp.oidc import client_credentials, grants, refresh, tokens
 from idp.oidc.blueprint import bp
 from idp.oidc.client_auth import ClientAuthError, authenticate
 from idp.oidc.config import oidc
@@ -64,8 +64,14 @@ def token() -> Response:
             body = _authorization_code(client)
         elif grant_type == "refresh_token":
             body = _refresh(client)
+        elif grant_type == "client_credentials":
+            body = client_credentials.issue(client, form.get("scope"))
         else:
-            raise TokenError("unsupported_grant_type", "authorization_code or refresh_token")
+            raise TokenError(
+                "unsupported_grant_type", "authorization_code, refresh_token or client_credentials"
+            )
+    except client_credentials.GrantRefused as exc:
+        return oauth_error(exc.error, exc.description)
     except ClientAuthError as exc:
         return oauth_error(exc.error, exc.description, exc.status, exc.basic)
     except TokenError as exc:

@@ -15,7 +15,7 @@ from typing import Any
 from account import api
 from account.identity import Level
 from core.store.base import dumps, loads
-from idp.oidc import claims, levels, refresh, signing
+from idp.oidc import claims, levels, refresh, roles, signing, subjects
 from idp.oidc.config import oidc
 from idp.oidc.grants import Grant
 from idp.oidc.models import OidcClient
@@ -26,6 +26,13 @@ _AT = "oidc:at:"
 
 def subject(client: OidcClient, citizen_id: str) -> str:
     return oidc().pairwise_subject(client.sector_identifier, citizen_id)
+
+
+def remembered_subject(client: OidcClient, citizen_id: str) -> str:
+    """The pairwise subject, recorded so the client can address the citizen later (status)."""
+    sub = subject(client, citizen_id)
+    subjects.remember(client.sector_identifier, sub, citizen_id, oidc().now())
+    return sub
 
 
 def session_ref(client: OidcClient, session_id: str) -> str:
@@ -73,7 +80,7 @@ def id_token(client: OidcClient, grant: Grant, nonce: str | None, access: str) -
     now = int(config.now())
     body: dict[str, Any] = {
         "iss": config.issuer,
-        "sub": subject(client, grant.citizen_id),
+        "sub": remembered_subject(client, grant.citizen_id),
         "aud": client.client_id,
         "azp": client.client_id,
         "iat": now,
@@ -90,6 +97,7 @@ def id_token(client: OidcClient, grant: Grant, nonce: str | None, access: str) -
     if asked:
         values = api.attributes_of(grant.citizen_id) or {}
         body.update(claims.only(claims.release(grant.attributes, values), asked))
+    body.update(roles.claim(client, grant.citizen_id))
     return signing.sign(body, client.id_token_alg, "JWT")
 
 

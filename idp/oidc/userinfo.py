@@ -12,7 +12,7 @@ import jwt
 from flask import Response, jsonify, request
 
 from account import api
-from idp.oidc import claims, registry, signing, tokens
+from idp.oidc import claims, registry, roles, signing, tokens
 from idp.oidc.blueprint import bp
 from idp.oidc.config import oidc
 from idp.oidc.grants import Grant
@@ -73,4 +73,5 @@ def userinfo() -> Response:
     except BearerError as exc:
         return bearer_error(exc)
     released = {"sub": body["sub"], **claims.release(grant.attributes, values)}
+    released.update(roles.claim(client, grant.citizen_id))
     return no_store(jsonify(released))

@@ -37,6 +37,7 @@ def saml_sps() -> None:
 @click.option("--release", help="comma-separated attribute names (account/attributes.py)")
 @click.option("--name-id-formats", default="persistent,transient", show_default=True)
 @click.option("--min-level", default="low", type=click.Choice(registry.LEVELS))
+@click.option("--roles", help="comma-separated roles the SP may learn (clerk:<service>)")
 @click.option("--encrypt/--no-encrypt", default=False)
 @click.option("--sign-response/--no-sign-response", default=True)
 @click.option("--sign-assertion/--no-sign-assertion", default=True)
@@ -49,6 +50,7 @@ def add(
     release: str | None,
     name_id_formats: str,
     min_level: str,
+    roles: str | None,
     encrypt: bool,
     sign_response: bool,
     sign_assertion: bool,
@@ -67,6 +69,7 @@ def add(
         name_id_formats=_split(name_id_formats) or (),
         release=_split(release) or (),
         min_level=min_level,
+        roles=_split(roles) or (),
     )
     try:
         data = path.read_bytes() if path is not None else registry.fetch_metadata(url or "")
@@ -92,12 +95,14 @@ def list_() -> None:
 @click.option("--release")
 @click.option("--name-id-formats")
 @click.option("--min-level", type=click.Choice(registry.LEVELS))
+@click.option("--roles", help="comma-separated roles the SP may learn (empty: none)")
 @click.option("--encrypt/--no-encrypt", default=None)
 def set_(
     entity_id: str,
     release: str | None,
     name_id_formats: str | None,
     min_level: str | None,
+    roles: str | None,
     encrypt: bool | None,
 ) -> None:
     """Change an SP's release list, NameID formats, minimum level or encryption."""
@@ -112,6 +117,7 @@ def set_(
         name_id_formats=_split(name_id_formats) or current.name_id_formats,
         release=current.release if release is None else (_split(release) or ()),
         min_level=min_level or current.min_level,
+        roles=current.roles if roles is None else (_split(roles) or ()),
     )
     try:
         registry.change(sp, changed)

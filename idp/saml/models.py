@@ -36,6 +36,8 @@ class ServiceProvider(db.Model):  # type: ignore[name-defined,misc]
     release: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: Minimum level of assurance ("low", "substantial", "high") that requests cannot lower.
     min_level: Mapped[str] = mapped_column(String(16), default="low")
+    #: Roles (``clerk:<service>``) this SP may learn (attribute eduPersonEntitlement).
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -49,6 +51,7 @@ class ServiceProvider(db.Model):  # type: ignore[name-defined,misc]
             "name_id_formats": list(self.name_id_formats),
             "release": list(self.release),
             "min_level": self.min_level,
+            "roles": list(self.roles),
         }
 
 

@@ -3,6 +3,7 @@ remove. Every change is audited in the same transaction; a refused change writes
 
 from __future__ import annotations
 
+import re
 import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,6 +25,7 @@ from idp.saml.spmeta import MetadataRefused, SpMetadata
 NAME_ID_FORMATS = ("persistent", "transient", "email")
 LEVELS = ("low", "substantial", "high")
 FETCH_TIMEOUT_SECONDS = 10
+ROLE_RE = re.compile(r"^clerk:[a-z0-9][a-z0-9-]{0,55}$")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class SpSettings:
     name_id_formats: tuple[str, ...] = ("persistent", "transient")
     release: tuple[str, ...] = ()
     min_level: str = "low"
+    #: Roles the SP may learn (only ``clerk:<service>``), see idp/oidc/roles.py.
+    roles: tuple[str, ...] = ()
 
     def problems(self, metadata: SpMetadata) -> list[str]:
         out = []
@@ -51,6 +55,8 @@ class SpSettings:
         bad_formats = [f for f in self.name_id_formats if f not in NAME_ID_FORMATS]
         if bad_formats or not self.name_id_formats:
             out.append(str(_l("NameID-Formate: persistent, transient und/oder email.")))
+        if not all(ROLE_RE.match(r) for r in self.roles):
+            out.append(str(_l("Rollen: nur clerk:<dienst>.")))
         if self.min_level not in LEVELS:
             out.append(str(_l("Mindestniveau: low, substantial oder high.")))
         if self.encrypt_assertion and not metadata.encryption_certs:
@@ -147,6 +153,7 @@ def _apply(sp: ServiceProvider, settings: SpSettings) -> None:
     sp.name_id_formats = list(dict.fromkeys(settings.name_id_formats))
     sp.release = list(dict.fromkeys(settings.release))
     sp.min_level = settings.min_level
+    sp.roles = list(dict.fromkeys(settings.roles))
 
 
 def settings_of(sp: ServiceProvider) -> SpSettings:
@@ -159,6 +166,7 @@ def settings_of(sp: ServiceProvider) -> SpSettings:
         name_id_formats=tuple(sp.name_id_formats),
         release=tuple(sp.release),
         min_level=sp.min_level,
+        roles=tuple(sp.roles),
     )
 
 
