@@ -229,7 +229,9 @@ def continue_(handle: str) -> ResponseReturnValue:
     identity = api.current_identity()
     here = url_for("saml.sso_continue", handle=handle)
     needed = loa.needed_level(pending.requested, Level(sp.min_level))
-    fresh = identity is not None and identity.auth_time >= pending.started_at
+    # ForceAuthn (SAML Core §3.4.1): only a login after the request counts; every login starts
+    # a new SSO session with its own auth_time
+    fresh = identity is not None and identity.auth_time > pending.started_at
     if pending.is_passive and (identity is None or (pending.force_authn and not fresh)):
         return _answer_error(handle, sp, pending, NO_PASSIVE)
     if needed is None:
@@ -241,14 +243,21 @@ def continue_(handle: str) -> ResponseReturnValue:
             return _answer_error(
                 handle, sp, pending, NO_AUTHN_CONTEXT if not pending.is_passive else NO_PASSIVE
             )
-        return _step_up(handle, sp, needed)
+        return _step_up(handle, sp, needed, identity.level)
     return _answer(handle, sp, pending, identity)
 
 
-def _step_up(handle: str, sp: ServiceProvider, needed: Level) -> ResponseReturnValue:
-    """The level asked for needs the ID card (or a second factor), which cannot be used yet."""
+def _step_up(
+    handle: str, sp: ServiceProvider, needed: Level, current: Level
+) -> ResponseReturnValue:
+    """The level asked for needs the ID card (or a second factor), which cannot be used yet
+    (issue 6 brings the ID-card login; then this steps up to it)."""
     return render_template(
-        "saml/level.html", sp=sp, needed=needed, cancel=url_for("saml.sso_cancel", handle=handle)
+        "saml/level.html",
+        sp=sp,
+        needed=needed,
+        current=current,
+        cancel=url_for("saml.sso_cancel", handle=handle),
     ), 403
 
 
