@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import text
 
 from core.clock import FrozenClock
 from core.db import db
@@ -71,7 +72,25 @@ def test_healthz_says_the_process_lives(portal: Portal) -> None:
 def test_readyz_says_database_and_store_answer(portal: Portal) -> None:
     response = portal.browser.get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ok", "checks": {"database": True, "store": True}}
+    assert response.get_json() == {
+        "status": "ok",
+        "checks": {"database": True, "schema": True, "store": True},
+    }
+
+
+def test_readyz_is_503_while_the_schema_is_behind_the_code(portal: Portal) -> None:
+    """A forgotten ``flask migrate`` after a deploy: the instance says it is not ready."""
+    with portal.app.app_context():
+        current = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+        db.session.commit()
+    response = portal.browser.get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["checks"]["schema"] is False
+    with portal.app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": current})
+        db.session.commit()
+    assert portal.browser.get("/readyz").status_code == 200
 
 
 def test_readyz_is_503_when_the_store_does_not_answer(app_without_store: Flask) -> None:
@@ -79,7 +98,7 @@ def test_readyz_is_503_when_the_store_does_not_answer(app_without_store: Flask) 
     assert response.status_code == 503
     assert response.get_json() == {
         "status": "unavailable",
-        "checks": {"database": True, "store": False},
+        "checks": {"database": True, "schema": True, "store": False},
     }
 
 
@@ -92,7 +111,7 @@ def test_readyz_is_503_when_redis_is_unreachable(app_with_redis_down: Flask) -> 
 def test_readyz_is_503_when_the_database_is_unreachable(app_without_database: Flask) -> None:
     response = app_without_database.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.get_json()["checks"] == {"database": False, "store": True}
+    assert response.get_json()["checks"] == {"database": False, "schema": False, "store": True}
 
 
 def test_healthz_stays_200_while_the_store_is_down(app_without_store: Flask) -> None:
