@@ -36,6 +36,20 @@ def create_demo_data() -> list[str]:
     return created
 
 
+def ensure_demo_account(email: str, password: str, roles: list[str], data: dict[str, str]) -> bool:
+    """A demo account with these roles (development only: devrun's clerks); True if created.
+    An existing account gets missing roles added and keeps everything else."""
+    citizen = citizen_by_email(email)
+    if citizen is None:
+        _create(email, password, roles, data)
+        db.session.commit()
+        return True
+    for role in set(roles) - citizen.role_names:
+        citizen.roles.append(CitizenRole(role=role))
+    db.session.commit()
+    return False
+
+
 def _create(email: str, password: str, roles: list[str], data: dict[str, str]) -> None:
     s = services()
     now = to_datetime(s.clock.now())

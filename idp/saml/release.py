@@ -4,6 +4,7 @@ each attribute with its provenance (DESIGN.md "Attributes"), plus the level attr
 
 from __future__ import annotations
 
+from account import api
 from account.attributes import BY_NAME, Provenance
 from account.identity import AttributeValue
 from idp.saml.assemble import ReleasedAttribute
@@ -44,3 +45,15 @@ def released(
         out.append(ReleasedAttribute(SUBJECT_ATTRIBUTE, SUBJECT, (subject,)))
     out.append(ReleasedAttribute(LEVEL_ATTRIBUTE, LEVEL_FRIENDLY_NAME, (level_uri,)))
     return tuple(out)
+
+
+#: eduPersonEntitlement (MACE-Dir): the roles this SP may learn, e.g. clerk:<service>.
+ROLES_ATTRIBUTE = "urn:oid:1.3.6.1.4.1.5923.1.1.1.7"
+
+
+def roles(allowed: list[str], citizen_id: str) -> tuple[ReleasedAttribute, ...]:
+    """The citizen's roles among those registered for the SP (none: no attribute at all)."""
+    held = sorted(api.roles_of(citizen_id) & set(allowed or ()))
+    if not held:
+        return ()
+    return (ReleasedAttribute(ROLES_ATTRIBUTE, "eduPersonEntitlement", tuple(held)),)

@@ -358,7 +358,8 @@ def build_response(
         authn_instant=identity.auth_time,
         session_index=session_index(identity.session_id, sp.entity_id),
         class_ref=class_ref,
-        attributes=release.released(list(sp.release), identity.attributes, class_ref, persistent),
+        attributes=release.released(list(sp.release), identity.attributes, class_ref, persistent)
+        + release.roles(list(sp.roles), identity.citizen_id),
         now=now,
         lifetime=s.settings.saml_assertion_lifetime,
         skew=s.settings.saml_clock_skew,

@@ -1,0 +1,167 @@
+"""``create_service_app``: one service definition + its configuration -> a Flask app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+from flask import Flask, Response, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from services.kit import login_oidc, login_saml
+from services.kit.config import ConfigError, PaymentConfig, ServiceConfig, load_fees
+from services.kit.definition import Service
+from services.kit.models import db
+from services.kit.payment.base import Provider
+from services.kit.payment.giro import Giro
+from services.kit.payment.paypal import PayPal
+from services.kit.push import StatusPusher
+from services.kit.session import SqlSessionInterface
+from services.kit.storage import sqlalchemy_url, upgrade
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
+CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'none'; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'{extra}; frame-ancestors 'none'"
+)
+
+
+def create_service_app(service: Service, config: ServiceConfig) -> Flask:
+    config.check()
+    fees = load_fees(config.fees_file, service.key)
+    _check_fees(service, fees)
+    app = Flask(f"services.{service.key}", static_folder=None)
+    app.config.update(
+        SECRET_KEY=config.secret_key,
+        SQLALCHEMY_DATABASE_URI=sqlalchemy_url(config.database_url),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        SESSION_COOKIE_NAME=f"svc_{service.key}",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SECURE=config.uses_https,
+        # The SAML response is a cross-site POST: over https the session cookie must be
+        # SameSite=None (DESIGN.md field notes); the forms carry CSRF tokens either way.
+        SESSION_COOKIE_SAMESITE="None"
+        if config.uses_https and service.protocol == "saml"
+        else "Lax",
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=False,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        BABEL_DEFAULT_LOCALE="de",
+        BABEL_TRANSLATION_DIRECTORIES=str(TRANSLATIONS),
+        PREFERRED_URL_SCHEME="https" if config.uses_https else "http",
+        SERVER_NAME=None,
+    )
+    db.init_app(app)
+    app.session_interface = SqlSessionInterface()
+    Babel(app, locale_selector=lambda: request.accept_languages.best_match(["de", "en"]) or "de")
+    app.extensions.update(
+        kit_service=service,
+        kit_config=config,
+        kit_fees=fees,
+        kit_providers=_providers(config.payment),
+        kit_pusher=_pusher(service, config),
+    )
+    if service.protocol == "oidc":
+        app.extensions["kit_oauth"] = login_oidc.init(app, service, config)
+    else:
+        login_saml.init(app, config, service.level, service.title)
+    _blueprint(app)
+    app.context_processor(lambda: {"service": service, "clerk_view": False})
+    csp = CSP.format(extra="".join(" " + o for o in _origins(config.payment)))
+    app.after_request(lambda response: _headers(response, csp))
+    app.cli.add_command(_migrate_command(config))
+    app.cli.add_command(_push_command())
+    return app
+
+
+def _blueprint(app: Flask) -> None:
+    from services.kit import backoffice, login_views, pay_views, views  # noqa: F401
+    from services.kit.blueprint import bp
+
+    csrf = CSRFProtect(app)
+    for view in (pay_views.payment_notification, login_views.saml_acs, login_views.clerk_saml_acs):
+        csrf.exempt(view)  # provider notifications and the SAML POST binding: signed instead
+    app.register_blueprint(bp)
+
+
+def _check_fees(service: Service, fees: dict[str, int]) -> None:
+    if service.fee is None:
+        return
+    if service.fee.by_field is None:
+        needed = {"default"}
+    else:
+        needed = {code for code, _label in service.field(service.fee.by_field).choices}
+    missing = needed - set(fees)
+    if missing:
+        raise ConfigError(f"fees of {service.key}: missing {', '.join(sorted(missing))}")
+
+
+def _providers(config: PaymentConfig) -> dict[str, Provider]:
+    found: dict[str, Provider] = {}
+    if "paypal" in config.providers:
+        found["paypal"] = PayPal(
+            config.paypal_api,
+            config.paypal_client_id,
+            config.paypal_secret,
+            config.paypal_webhook_id,
+        )
+    if "giro" in config.providers:
+        found["giro"] = Giro(
+            config.giro_api,
+            config.giro_merchant_id,
+            config.giro_project_id,
+            config.giro_secret,
+            config.giro_hash,
+        )
+    return found
+
+
+def _pusher(service: Service, config: ServiceConfig) -> StatusPusher:
+    if service.protocol == "oidc":
+        return StatusPusher(config.hub_url, config.client_id, config.client_secret)
+    return StatusPusher(config.hub_url, config.status_client_id, config.status_client_secret)
+
+
+def _origins(config: PaymentConfig) -> list[str]:
+    """Where a form of ours may lead (CSP form-action covers the redirect after the post)."""
+    found = []
+    for url in (config.paypal_api, config.giro_api):
+        parts = urlsplit(url)
+        if parts.scheme and parts.netloc:
+            found.append(f"{parts.scheme}://{parts.netloc}")
+    return found
+
+
+def _headers(response: Response, csp: str) -> Response:
+    h = response.headers
+    h.setdefault("Content-Security-Policy", csp)
+    h.setdefault("X-Frame-Options", "DENY")
+    h.setdefault("Referrer-Policy", "no-referrer")
+    h.setdefault("X-Content-Type-Options", "nosniff")
+    if request.endpoint != "kit.static":
+        h.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _migrate_command(config: ServiceConfig) -> click.Command:
+    @click.command("migrate")
+    def migrate() -> None:
+        """Bring the service's database to the newest kit revision."""
+        upgrade(config.database_url)
+        click.echo("service schema is up to date")
+
+    return migrate
+
+
+def _push_command() -> click.Command:
+    @click.command("push-status")
+    def push() -> None:
+        """Send the state changes the hub has not accepted yet."""
+        from flask import current_app
+
+        sent = current_app.extensions["kit_pusher"].push_pending(limit=1000)
+        click.echo(f"{sent} updates sent")
+
+    return push

@@ -1,0 +1,196 @@
+"""Applications: drafts, submission (once), reference numbers, clerk state changes.
+
+A draft becomes an application exactly once: submission is one conditional UPDATE (``state =
+'entwurf'``), so a browser return and a provider notification arriving together submit it once.
+Every change adds an event that the status push carries to the hub (an outbox: events not yet
+accepted by the hub are pushed again later).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from services.kit.definition import NOTE_REQUIRED, Field, Service
+from services.kit.models import Application, ApplicationEvent, db, now
+from services.kit.visitor import Visitor
+
+DRAFT = "entwurf"
+SUBMITTED = "eingegangen"
+_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+
+
+def new_reference(prefix: str) -> str:
+    """E.g. ``SPM-2026-7K3Q9D2M``: service, year, 40 random bits."""
+    tail = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"{prefix}-{now().year}-{tail}"
+
+
+def fee_for(service: Service, fees: dict[str, int], data: dict[str, Any]) -> int:
+    if service.fee is None:
+        return 0
+    if service.fee.by_field is not None:
+        return fees[str(data.get(service.fee.by_field, ""))]
+    return fees.get("default", 0)
+
+
+def read_form(
+    service: Service, form: dict[str, str], visitor: Visitor, today: date
+) -> tuple[dict[str, Any], list[str], dict[str, str]]:
+    """The values (verified ones from the session, never from the form), the names of the
+    verified fields, and the problems by field."""
+    data: dict[str, Any] = {}
+    verified: list[str] = []
+    problems: dict[str, str] = {}
+    for f in service.fields:
+        held = visitor.values.get(f.prefill) if f.prefill else None
+        if held is not None and held.verified:
+            data[f.name] = held.value
+            verified.append(f.name)
+            continue
+        if f.kind == "persons":
+            data[f.name], problem = _persons(f, form, today)
+        elif f.kind == "checkbox":
+            data[f.name] = "ja" if form.get(f.name) == "ja" else ""
+            problem = "Bitte bestätigen." if f.required and not data[f.name] else None
+        else:
+            data[f.name] = (form.get(f.name) or "").strip()
+            problem = f.check(data[f.name], today)
+        if problem:
+            problems[f.name] = problem
+    if not problems:
+        for rule in service.rules:
+            problems.update(dict(rule(data)))
+    return data, verified, problems
+
+
+def _persons(
+    f: Field, form: dict[str, str], today: date
+) -> tuple[list[dict[str, str]], str | None]:
+    people: list[dict[str, str]] = []
+    for i in range(f.max_items):
+        name = (form.get(f"{f.name}-{i}-name") or "").strip()
+        born = (form.get(f"{f.name}-{i}-geburtsdatum") or "").strip()
+        if not name and not born:
+            continue
+        if not name or not born or len(name) > 200:
+            return people, "Bitte je Person Name und Geburtsdatum angeben."
+        try:
+            if date.fromisoformat(born) > today:
+                return people, "Ein Geburtsdatum liegt in der Zukunft."
+        except ValueError:
+            return people, "Bitte ein Geburtsdatum (TT.MM.JJJJ) angeben."
+        people.append({"name": name, "geburtsdatum": born})
+    return people, None
+
+
+def save_draft(
+    service: Service, visitor: Visitor, data: dict[str, Any], verified: list[str], fee: int
+) -> Application:
+    moment = now()
+    draft = Application(
+        subject=visitor.subject,
+        level=visitor.level,
+        title=str(service.title),
+        data=data,
+        verified=verified,
+        state=DRAFT,
+        fee_cents=fee,
+        created_at=moment,
+        updated_at=moment,
+    )
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def own(application_id: str, subject: str) -> Application | None:
+    row = db.session.get(Application, application_id) if len(application_id) <= 36 else None
+    return row if row is not None and row.subject == subject else None
+
+
+def submit(application: Application, actor: str) -> bool:
+    """Draft -> eingegangen with a reference number; True only for the call that did it."""
+    for _attempt in range(3):
+        reference = new_reference(_prefix(application))
+        moment = now()
+        try:
+            done = db.session.execute(
+                update(Application)
+                .where(Application.id == application.id, Application.state == DRAFT)
+                .values(
+                    state=SUBMITTED, reference=reference, submitted_at=moment, updated_at=moment
+                )
+            )
+            if getattr(done, "rowcount", 0) != 1:
+                db.session.rollback()
+                db.session.refresh(application)
+                return False
+            db.session.add(
+                ApplicationEvent(
+                    application_id=application.id, state=SUBMITTED, actor=actor, at=moment
+                )
+            )
+            db.session.commit()
+        except IntegrityError:  # the same reference twice (40 random bits): draw again
+            db.session.rollback()
+            continue
+        db.session.refresh(application)
+        return True
+    raise RuntimeError("no free reference number")
+
+
+def _prefix(application: Application) -> str:
+    from flask import current_app
+
+    service: Service = current_app.extensions["kit_service"]
+    return service.prefix
+
+
+def change_state(
+    application: Application, service: Service, to: str, note: str, clerk: str
+) -> str | None:
+    """A clerk's change; the problem (German) or None. Conditional on the state seen."""
+    seen = application.state
+    if to not in service.workflow.get(seen, ()):
+        return "Dieser Statuswechsel ist nicht möglich."
+    note = note.strip()
+    if len(note) > 2000:
+        return "Die Notiz ist zu lang (höchstens 2000 Zeichen)."
+    if to in NOTE_REQUIRED and not note:
+        return "Bitte schreiben Sie eine Notiz für die Antragstellerin oder den Antragsteller."
+    moment = now()
+    done = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.state == seen)
+        .values(state=to, updated_at=moment)
+    )
+    if getattr(done, "rowcount", 0) != 1:
+        db.session.rollback()
+        return "Der Antrag wurde inzwischen geändert. Bitte laden Sie die Seite neu."
+    db.session.add(
+        ApplicationEvent(application_id=application.id, state=to, note=note, actor=clerk, at=moment)
+    )
+    db.session.commit()
+    db.session.refresh(application)
+    return None
+
+
+def submitted(state: str | None = None) -> list[Application]:
+    query = select(Application).where(Application.state != DRAFT)
+    if state:
+        query = query.where(Application.state == state)
+    return list(db.session.scalars(query.order_by(Application.submitted_at.desc())))
+
+
+def of_subject(subject: str) -> list[Application]:
+    query = (
+        select(Application)
+        .where(Application.subject == subject, Application.state != DRAFT)
+        .order_by(Application.submitted_at.desc())
+    )
+    return list(db.session.scalars(query))

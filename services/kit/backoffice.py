@@ -1,0 +1,98 @@
+"""The back office: clerks (hub accounts with the role ``clerk:<service>``, released to this
+service only) list the applications and move them through the workflow with a note. Every
+change goes to the hub's status inbox; archiving writes the archive PDF."""
+
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from services.kit import applications, context, pdf
+from services.kit.applications import DRAFT
+from services.kit.blueprint import bp
+from services.kit.definition import STATE_LABELS
+from services.kit.i18n import _
+from services.kit.models import Application, db
+from services.kit.present import display, euros
+from services.kit.visitor import Visitor, current
+
+
+def _clerk() -> Visitor | ResponseReturnValue:
+    visitor = current("clerk")
+    if visitor is None:
+        return redirect(url_for("kit.clerk_login"), 303)
+    if context.service().clerk_role not in visitor.roles:
+        message = _("Für diese Sachbearbeitung fehlt Ihnen die Berechtigung.")
+        return render_template("kit/error.html", message=message), 403
+    return visitor
+
+
+@bp.get("/verwaltung")
+def clerk_list() -> ResponseReturnValue:
+    clerk = _clerk()
+    if not isinstance(clerk, Visitor):
+        return clerk
+    context.pusher().push_pending()  # whatever the hub did not take before goes again now
+    state = request.args.get("status", "")
+    state = state if state in STATE_LABELS else ""
+    return render_template(
+        "kit/clerk_list.html",
+        service=context.service(),
+        rows=applications.submitted(state or None),
+        state=state,
+        labels=STATE_LABELS,
+        visitor=clerk,
+        clerk_view=True,
+    )
+
+
+def _application(application_id: str) -> Application:
+    found = db.session.get(Application, application_id) if len(application_id) <= 36 else None
+    if found is None or found.state == DRAFT:
+        abort(404)
+    return found
+
+
+@bp.route("/verwaltung/antrag/<application_id>", methods=["GET", "POST"])
+def clerk_detail(application_id: str) -> ResponseReturnValue:
+    clerk = _clerk()
+    if not isinstance(clerk, Visitor):
+        return clerk
+    service = context.service()
+    found = _application(application_id)
+    problem = None
+    if request.method == "POST":
+        target = request.form.get("state", "")
+        problem = applications.change_state(
+            found, service, target, request.form.get("note", ""), clerk.subject
+        )
+        if problem is None:
+            if target == "archiviert":
+                found.archive_pdf = pdf.archive(service, found)
+                db.session.commit()
+            context.pusher().push_pending(found.id)
+            flash(_("Der Status ist jetzt: %(state)s", state=STATE_LABELS[target]), "success")
+            return redirect(url_for("kit.clerk_detail", application_id=found.id), 303)
+    return render_template(
+        "kit/clerk_detail.html",
+        service=service,
+        application=found,
+        display=display,
+        fee=euros(found.fee_cents),
+        labels=STATE_LABELS,
+        next_states=service.workflow.get(found.state, ()),
+        problem=problem,
+        visitor=clerk,
+        clerk_view=True,
+    ), (400 if problem else 200)
+
+
+@bp.get("/verwaltung/antrag/<application_id>/akte.pdf")
+def clerk_archive(application_id: str) -> ResponseReturnValue:
+    clerk = _clerk()
+    if not isinstance(clerk, Visitor):
+        return clerk
+    found = _application(application_id)
+    if found.archive_pdf is None:
+        abort(404)
+    return Response(found.archive_pdf, mimetype="application/pdf")

@@ -1,0 +1,33 @@
+"""How values are shown (pages and PDFs alike)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from services.kit.definition import Field
+
+
+def display(f: Field, value: Any) -> str:
+    if value in (None, "", []):
+        return "–"
+    if f.kind == "select":
+        return str(dict(f.choices).get(str(value), value))
+    if f.kind == "date":
+        return _date(str(value))
+    if f.kind == "checkbox":
+        return "ja" if value == "ja" else "nein"
+    if f.kind == "persons" and isinstance(value, list):
+        return "; ".join(f"{p['name']} (geb. {_date(p['geburtsdatum'])})" for p in value)
+    return str(value)
+
+
+def _date(value: str) -> str:
+    try:
+        return date.fromisoformat(value).strftime("%d.%m.%Y")
+    except ValueError:
+        return value
+
+
+def euros(cents: int) -> str:
+    return f"{cents // 100},{cents % 100:02d} €"

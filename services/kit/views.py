@@ -1,0 +1,141 @@
+"""The citizen's pages: start, form with prefill, review, receipt, own applications."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Response, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from services.kit import applications, context, pdf
+from services.kit.applications import DRAFT
+from services.kit.blueprint import bp
+from services.kit.models import Application
+from services.kit.present import display, euros
+from services.kit.visitor import Visitor, current
+
+
+def _citizen() -> Visitor | None:
+    return current("citizen")
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    service = context.service()
+    fees = sorted(set(context.fees().values()))
+    return render_template(
+        "kit/start.html", service=service, visitor=_citizen(), fees=[euros(c) for c in fees if c]
+    )
+
+
+def _prefill(visitor: Visitor) -> tuple[dict[str, object], set[str]]:
+    values: dict[str, object] = {}
+    verified: set[str] = set()
+    for f in context.service().fields:
+        held = visitor.values.get(f.prefill) if f.prefill else None
+        if held is not None:
+            values[f.name] = held.value
+            if held.verified:
+                verified.add(f.name)
+    return values, verified
+
+
+@bp.route("/antrag", methods=["GET", "POST"])
+def application_form() -> ResponseReturnValue:
+    visitor = _citizen()
+    if visitor is None:
+        return redirect(url_for("kit.login"), 303)
+    service = context.service()
+    values, verified = _prefill(visitor)
+    problems: dict[str, str] = {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        data, verified_fields, problems = applications.read_form(
+            service, form, visitor, date.today()
+        )
+        if not problems:
+            fee = applications.fee_for(service, context.fees(), data)
+            draft = applications.save_draft(service, visitor, data, verified_fields, fee)
+            return redirect(url_for("kit.review", application_id=draft.id), 303)
+        values = {**values, **{k: v for k, v in data.items() if k not in verified}}
+    status = 400 if problems else 200
+    return render_template(
+        "kit/form.html",
+        service=service,
+        values=values,
+        verified=verified,
+        problems=problems,
+        visitor=visitor,
+    ), status
+
+
+def own_draft(application_id: str) -> tuple[Visitor, Application]:
+    visitor = _citizen()
+    if visitor is None:
+        abort(401)
+    found = applications.own(application_id, visitor.subject)
+    if found is None:
+        abort(404)
+    return visitor, found
+
+
+@bp.route("/antrag/<application_id>/pruefen", methods=["GET", "POST"])
+def review(application_id: str) -> ResponseReturnValue:
+    visitor, found = own_draft(application_id)
+    if found.state != DRAFT:
+        return redirect(url_for("kit.receipt", application_id=found.id), 303)
+    if request.method == "POST" and found.fee_cents == 0:
+        if applications.submit(found, "citizen"):
+            context.pusher().push_pending(found.id)
+        return redirect(url_for("kit.receipt", application_id=found.id), 303)
+    return render_template(
+        "kit/review.html",
+        service=context.service(),
+        application=found,
+        display=display,
+        fee=euros(found.fee_cents),
+        providers=context.providers(),
+        visitor=visitor,
+        failed=request.args.get("zahlung") == "fehlgeschlagen",
+    )
+
+
+@bp.get("/antrag/<application_id>/quittung")
+def receipt(application_id: str) -> ResponseReturnValue:
+    visitor, found = own_draft(application_id)
+    if found.state == DRAFT:
+        return redirect(url_for("kit.review", application_id=found.id), 303)
+    return render_template(
+        "kit/receipt.html",
+        service=context.service(),
+        application=found,
+        display=display,
+        fee=euros(found.fee_cents),
+        visitor=visitor,
+    )
+
+
+@bp.get("/antrag/<application_id>/quittung.pdf")
+def receipt_pdf(application_id: str) -> ResponseReturnValue:
+    _visitor, found = own_draft(application_id)
+    if found.state == DRAFT:
+        abort(404)
+    body = pdf.receipt(context.service(), found)
+    return Response(
+        body,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{found.reference}.pdf"'},
+    )
+
+
+@bp.get("/meine-antraege")
+def mine() -> ResponseReturnValue:
+    visitor = _citizen()
+    if visitor is None:
+        return redirect(url_for("kit.login"), 303)
+    return render_template(
+        "kit/mine.html",
+        service=context.service(),
+        rows=applications.of_subject(visitor.subject),
+        visitor=visitor,
+    )
