@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from flask import Flask
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
@@ -62,6 +62,29 @@ def make_key_pair(cn: str, bits: int = 3072, digest: Any = None) -> KeyPair:
         ).decode(),
         cert.public_bytes(serialization.Encoding.PEM).decode(),
     )
+
+
+_SHA256_RSA = bytes.fromhex("06092a864886f70d01010b")  # OID 1.2.840.113549.1.1.11
+_SHA1_RSA = bytes.fromhex("06092a864886f70d010105")  # OID 1.2.840.113549.1.1.5
+
+
+def sha1_key_pair(cn: str, bits: int = 3072) -> KeyPair:
+    """A key pair whose certificate is signed with SHA-1 (``cryptography`` no longer makes
+    one): a SHA-256 certificate with both signature OIDs swapped (same length) and the
+    to-be-signed part signed again with SHA-1."""
+    pair = make_key_pair(cn, bits)
+    key = serialization.load_pem_private_key(pair.key_pem.encode(), None)
+    assert isinstance(key, rsa.RSAPrivateKey)
+    cert = x509.load_pem_x509_certificate(pair.cert_pem.encode())
+    der = cert.public_bytes(serialization.Encoding.DER)
+    tbs = cert.tbs_certificate_bytes
+    assert der.count(_SHA256_RSA) == 2 and der.endswith(cert.signature)
+    new_tbs = tbs.replace(_SHA256_RSA, _SHA1_RSA)
+    signature = key.sign(new_tbs, padding.PKCS1v15(), hashes.SHA1())  # noqa: S303
+    body = der[: -len(cert.signature)].replace(tbs, new_tbs).replace(_SHA256_RSA, _SHA1_RSA)
+    patched = x509.load_der_x509_certificate(body + signature)
+    assert isinstance(patched.signature_hash_algorithm, hashes.SHA1)
+    return KeyPair(pair.key_pem, patched.public_bytes(serialization.Encoding.PEM).decode())
 
 
 @functools.cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g, has_request_context, request
 from flask_babel import Babel
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "translations"
@@ -36,6 +36,8 @@ def select_locale() -> str:
     if "locale" in g:
         return str(g.locale)
     locales = _locales()
+    if not has_request_context():  # the ``flask`` command line: the configured default
+        return str(current_app.config.get("PORTAL_DEFAULT_LOCALE", locales[0]))
     chosen = request.args.get("lang")
     if chosen in locales:
         g.lang_choice = chosen

@@ -19,6 +19,7 @@ from core.audit import AuditEvent
 from core.clock import to_datetime
 from core.db import db
 from idp.saml import spmeta
+from idp.saml.metacache import MetadataCache
 from idp.saml.models import ServiceProvider, sp_by_entity_id
 from idp.saml.spmeta import MetadataRefused, SpMetadata
 
@@ -171,8 +172,18 @@ def settings_of(sp: ServiceProvider) -> SpSettings:
 
 
 def metadata_of(sp: ServiceProvider) -> SpMetadata:
-    """The stored metadata, parsed again (it was validated when stored; expiry is rechecked)."""
-    return read_metadata(sp.metadata_xml)
+    """The stored metadata (validated when stored), parsed once per process and document
+    (:mod:`idp.saml.metacache`); :class:`MetadataRefused` once it has expired."""
+    xml = sp.metadata_xml
+    found = _cache().get(xml, lambda: read_metadata(xml))
+    if found.expired(datetime.fromtimestamp(_now(), UTC)):
+        raise MetadataRefused(_l("Die Metadaten des Dienstes sind abgelaufen."))
+    return found
+
+
+def _cache() -> MetadataCache:
+    cache: MetadataCache = current_app.extensions["saml"].metadata
+    return cache
 
 
 def change(
@@ -192,6 +203,7 @@ def change(
         raise RegistryRefused(problems)
     _apply(sp, settings)
     if metadata is not None:
+        _cache().forget(sp.metadata_xml)
         sp.metadata_xml = metadata.xml
     if name:
         sp.name = name[:200]
@@ -211,6 +223,7 @@ def set_enabled(sp: ServiceProvider, enabled: bool, *, actor_id: str | None = No
 def remove(sp: ServiceProvider, *, actor_id: str | None = None) -> None:
     """Remove the SP and its pairwise NameIDs (a re-registered SP gets new pseudonyms)."""
     audit.record(AuditEvent.SAML_SP_REMOVED, now=_now(), actor_id=actor_id, sp=sp.entity_id)
+    _cache().forget(sp.metadata_xml)
     db.session.delete(sp)
     db.session.commit()
 

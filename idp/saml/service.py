@@ -15,6 +15,7 @@ from core.settings import Settings
 from core.store.base import KeyValueStore
 from idp.saml import keys
 from idp.saml.backend import InProcessBackend
+from idp.saml.metacache import MetadataCache
 
 
 class PublishingKeySource(KeySource, Protocol):
@@ -31,6 +32,7 @@ class SamlIdp:
     key_source: PublishingKeySource
     xml: XmlSecurity
     backend: InProcessBackend
+    metadata: MetadataCache
 
     @classmethod
     def build(
@@ -44,6 +46,7 @@ class SamlIdp:
             source,
             xml,
             InProcessBackend(xml, settings.saml_max_message_bytes),
+            MetadataCache(),
         )
 
     @property

@@ -46,7 +46,7 @@ from idp.saml.assemble import SAML, SAMLP, SUCCESS, q
 from idp.saml.hardening import Incoming, Refused
 from idp.saml.models import ServiceProvider, sp_by_entity_id, sp_by_id
 from idp.saml.service import idp
-from idp.saml.spmeta import BINDING_POST, BINDING_REDIRECT, Endpoint, SpMetadata
+from idp.saml.spmeta import BINDING_POST, BINDING_REDIRECT, Endpoint, MetadataRefused, SpMetadata
 from idp.saml.sso import STATUS_REQUESTER, known_sp, refused_page
 
 log = logging.getLogger("portal.saml")
@@ -230,7 +230,7 @@ def _next(chain: Chain) -> ResponseReturnValue:
     while chain.todo:
         participation = chain.todo.pop(0)
         other = sp_by_id(participation["sp_id"])
-        metadata = registry.metadata_of(other) if other is not None and other.enabled else None
+        metadata = _metadata(other) if other is not None and other.enabled else None
         preferred = _BINDINGS[chain.binding]  # the initiator's binding, else the SP's own
         endpoint = slo_endpoint(metadata, preferred) if metadata is not None else None
         if other is None or endpoint is None:
@@ -251,9 +251,16 @@ def _next(chain: Chain) -> ResponseReturnValue:
     return _finish(chain)
 
 
+def _metadata(sp: ServiceProvider) -> SpMetadata | None:
+    try:
+        return registry.metadata_of(sp)
+    except MetadataRefused:  # expired while the chain ran
+        return None
+
+
 def _finish(chain: Chain) -> ResponseReturnValue:
     initiator = sp_by_id(chain.initiator)
-    metadata = registry.metadata_of(initiator) if initiator is not None else None
+    metadata = _metadata(initiator) if initiator is not None else None
     endpoint = slo_endpoint(metadata, _BINDINGS[chain.binding]) if metadata else None
     if initiator is None or endpoint is None:  # removed while the chain ran
         return refused_page("initiator-gone", _("Sie sind abgemeldet."), status=200)

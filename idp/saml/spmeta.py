@@ -72,6 +72,12 @@ class SpMetadata:
     authn_requests_signed: bool
     want_assertions_signed: bool
     xml: str = field(repr=False)
+    #: When the metadata stop being usable: the earlier of validUntil and the first certificate
+    #: expiry (checked again on every use of a cached copy).
+    expires_at: datetime | None = None
+
+    def expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and self.expires_at <= now
 
     def acs_by_index(self, index: int) -> Endpoint | None:
         return next((e for e in self.acs if e.index == index), None)
@@ -97,10 +103,12 @@ def parse(data: bytes | str, *, require_https: bool, now: datetime | None = None
     entity_id = (root.get("entityID") or "").strip()
     if not entity_id or len(entity_id) > 1024:
         raise MetadataRefused(_l("Die Metadaten nennen keine gültige entityID."))
-    _check_valid_until(root, now or datetime.now(UTC))
+    valid_until = _check_valid_until(root, now or datetime.now(UTC))
     sp = _sp_descriptor(root)
     signing, encryption = _certificates(sp, now or datetime.now(UTC))
     _check_algorithms(root)
+    ends = [valid_until] if valid_until else []
+    ends += [x509.load_pem_x509_certificate(c).not_valid_after_utc for c in signing + encryption]
     return SpMetadata(
         entity_id=entity_id,
         display_name=_display_name(root, entity_id),
@@ -114,13 +122,14 @@ def parse(data: bytes | str, *, require_https: bool, now: datetime | None = None
         authn_requests_signed=sp.get("AuthnRequestsSigned") in {"true", "1"},
         want_assertions_signed=sp.get("WantAssertionsSigned") in {"true", "1"},
         xml=safexml.to_bytes(root).decode("utf-8"),
+        expires_at=min(ends) if ends else None,
     )
 
 
-def _check_valid_until(root: etree._Element, now: datetime) -> None:
+def _check_valid_until(root: etree._Element, now: datetime) -> datetime | None:
     valid_until = root.get("validUntil")
     if not valid_until:
-        return
+        return None
     try:
         until = datetime.fromisoformat(valid_until.replace("Z", "+00:00"))
     except ValueError:
@@ -129,6 +138,7 @@ def _check_valid_until(root: etree._Element, now: datetime) -> None:
         until = until.replace(tzinfo=UTC)
     if until <= now:
         raise MetadataRefused(_l("Die Metadaten sind abgelaufen (validUntil)."))
+    return until
 
 
 def _sp_descriptor(root: etree._Element) -> etree._Element:

@@ -34,7 +34,7 @@ from idp.saml.bindings import post_form
 from idp.saml.hardening import Incoming, Refused
 from idp.saml.models import ServiceProvider, sp_by_entity_id, sp_by_id
 from idp.saml.service import idp
-from idp.saml.spmeta import BINDING_POST, SpMetadata
+from idp.saml.spmeta import BINDING_POST, MetadataRefused, SpMetadata
 
 log = logging.getLogger("portal.saml")
 
@@ -226,6 +226,8 @@ def continue_(handle: str) -> ResponseReturnValue:
     sp = sp_by_id(pending.sp_id)
     if sp is None or not sp.enabled:
         return refused_page("unknown-sp")
+    if _usable_metadata(sp) is None:
+        return refused_page("sp-metadata-invalid")
     identity = api.current_identity()
     here = url_for("saml.sso_continue", handle=handle)
     needed = loa.needed_level(pending.requested, Level(sp.min_level))
@@ -335,6 +337,14 @@ def issue_name_id(sp: ServiceProvider, identity: Identity, fmt: str) -> assemble
     else:
         value = identity.attributes["email"].value
     return assemble.NameId(value, nameid.FORMATS[fmt], s.entity_id, sp.entity_id)
+
+
+def _usable_metadata(sp: ServiceProvider) -> SpMetadata | None:
+    """The SP's metadata, or None when they expired since the request came."""
+    try:
+        return registry.metadata_of(sp)
+    except MetadataRefused:
+        return None
 
 
 def build_response(
