@@ -41,6 +41,30 @@ FORM_RE = re.compile(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', re.S)
 HIDDEN_RE = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 
 
+INPUT_RE = re.compile(r"<input ([^>]*)>")
+ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
+SELECT_RE = re.compile(r'<select [^>]*name="([^"]+)"[^>]*>(.*?)</select>', re.S)
+TEXTAREA_RE = re.compile(r'<textarea [^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', re.S)
+
+
+def current_values(page: str) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for raw in INPUT_RE.findall(page):
+        attrs = dict(ATTR_RE.findall(raw))
+        kind = attrs.get("type", "text")
+        if "name" not in attrs or kind in ("hidden", "submit", "radio"):
+            continue
+        if kind == "checkbox" and " checked" not in raw:
+            continue
+        values[attrs["name"]] = html.unescape(attrs.get("value", ""))
+    for name, options in SELECT_RE.findall(page):
+        chosen = re.search(r'<option value="([^"]*)" selected', options)
+        values[name] = html.unescape(chosen.group(1)) if chosen else ""
+    for name, content in TEXTAREA_RE.findall(page):
+        values[name] = html.unescape(content)
+    return values
+
+
 class LateApp:
     """Forwards to an app set after binding (the URLs need the ports)."""
 
@@ -58,6 +82,7 @@ class HttpBrowser:
     def __init__(self) -> None:
         self.session = requests.Session()
         self.last: requests.Response | None = None
+        self.visited: list[str] = []
 
     def go(self, url: str, limit: int = 15) -> requests.Response:
         answer = self.session.get(url, allow_redirects=False, timeout=30)
@@ -69,6 +94,7 @@ class HttpBrowser:
                 self.last = answer
                 return answer
             target = urljoin(answer.url, answer.headers["Location"])
+            self.visited.append(target)
             answer = self.session.get(target, allow_redirects=False, timeout=30)
         raise AssertionError("too many redirects")
 
@@ -79,9 +105,13 @@ class HttpBrowser:
     def submit(
         self, page: requests.Response, action: str | None = None, **fields: Any
     ) -> requests.Response:
-        """Post the page's form (its CSRF token included) to ``action`` or the page's URL."""
+        """Post the page's form as a browser would: the values already in its fields (text
+        inputs, selected options, checked boxes, text areas) and the CSRF token, overridden by
+        ``fields``; to ``action`` or the page's URL."""
+        data: dict[str, Any] = current_values(page.text)
         match = CSRF_RE.search(page.text)
-        data = {"csrf_token": match.group(1)} if match else {}
+        if match:
+            data["csrf_token"] = match.group(1)
         data.update(fields)
         return self.post(urljoin(page.url, action or page.url), data)
 
