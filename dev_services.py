@@ -220,3 +220,50 @@ def serve(name: str, app: object, host: str, port: int) -> Running:
     thread = threading.Thread(target=server.serve_forever, name=name, daemon=True)
     thread.start()
     return Running(name, f"http://{host}:{server.server_port}", server, thread)
+
+
+def start_all(hub: Flask, host: str, var_dir: Path) -> list[str]:
+    """devrun: the payment simulators and every service app on their ports, registered at the
+    hub with demo credentials; the banner lines (a taken port is reported, not fatal)."""
+    from connectors.payment.giro_simulator import GiroSimulator, Project
+    from connectors.payment.giro_simulator import create_app as giro_app
+    from connectors.payment.paypal_simulator import Merchant, PayPalSimulator
+    from connectors.payment.paypal_simulator import create_app as paypal_app
+    from services.kit import create_service_app
+    from services.kit.storage import upgrade
+
+    hub_url = hub.extensions["settings"].base_url
+    paypal_url, giro_url = f"http://{host}:{PAYPAL_PORT}", f"http://{host}:{GIRO_PORT}"
+    urls = {key: f"http://{host}:{module(key).PORT}" for key in SERVICE_MODULES}
+    paying = [k for k in SERVICE_MODULES if module(k).SERVICE.fee is not None]
+    webhook = urls[paying[0]] + "/zahlung/paypal/benachrichtigung"
+    lines = ["  Services (demo clerks: password " + CLERK_PASSWORD + "):"]
+    paypal = PayPalSimulator(
+        paypal_url, {PAYPAL_CLIENT: Merchant(PAYPAL_SECRET, webhook, "WH-DEMO-STADTKASSE")}
+    )
+    giro = GiroSimulator(giro_url, {GIRO_PROJECT: Project(GIRO_MERCHANT, GIRO_SECRET)})
+    for name, app, port in (
+        ("PayPal sim", paypal_app(paypal), PAYPAL_PORT),
+        ("Giro sim", giro_app(giro), GIRO_PORT),
+    ):
+        lines.append(_start(name, app, host, port, "/sim/"))
+    payment = payment_config(paypal_url, giro_url)
+    for key in SERVICE_MODULES:
+        service: Service = module(key).SERVICE
+        folder = var_dir / "services" / key
+        database = f"sqlite:///{folder / 'service.db'}"
+        upgrade(database)
+        config = service_config(key, urls[key], hub_url, database, folder, payment)
+        app = create_service_app(service, config)
+        register_service(hub, service, app, urls[key])
+        line = _start(str(service.title), app, host, module(key).PORT, "/")
+        lines.append(f"{line}  ({service.protocol}, {service.level}; {clerk_email(key)})")
+    return [*lines, ""]
+
+
+def _start(name: str, app: object, host: str, port: int, path: str) -> str:
+    try:
+        running = serve(name, app, host, port)
+    except OSError as exc:
+        return f"    {name + ':':<24} not started (port {port}: {exc.strerror})"
+    return f"    {name + ':':<24} {running.url}{path}"

@@ -52,10 +52,11 @@ def main(argv: list[str] | None = None) -> int:
             create_demo_data()
         demo = (DEMO_CITIZEN, DEMO_ADMIN)
     eid_lines = _start_eid_simulator(args.host, settings.var_dir)
+    service_lines = _start_services(app, args.host, settings.var_dir)
 
     def banner() -> None:
         _banner(settings.base_url, demo)
-        print("\n".join(eid_lines), flush=True)
+        print("\n".join(eid_lines + service_lines), flush=True)
 
     return _serve(app, args.host, args.port, banner)
 
@@ -136,6 +137,16 @@ def _start_eid_simulator(host: str, var_dir: os.PathLike[str]) -> list[str]:
         f"  eID-Client sim: {client_url}",
         "",
     ]
+
+
+def _start_services(app: Flask, host: str, var_dir: os.PathLike[str]) -> list[str]:
+    """The city's service apps and the payment simulators, registered at the hub (dev_services)."""
+    from pathlib import Path
+
+    import dev_services
+
+    with app.app_context():
+        return dev_services.start_all(app, host, Path(var_dir))
 
 
 if __name__ == "__main__":
