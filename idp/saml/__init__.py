@@ -18,9 +18,9 @@ def init_saml(
     store: KeyValueStore,
     key_source: object | None = None,
 ) -> None:
-    """Register the SAML endpoints, the admin pages and ``flask saml-sps``."""
+    """Register the SAML endpoints, the admin pages (/verwaltung/saml) and ``flask saml-sps``."""
     from core.web import csrf
-    from idp.saml import cli, views
+    from idp.saml import admin, cli, views
     from idp.saml.keys import EphemeralKeys, KeyringSource
     from idp.saml.service import PublishingKeySource, SamlIdp
 
@@ -35,4 +35,6 @@ def init_saml(
     csrf.exempt(views.sso_post)
     csrf.exempt(views.slo_post)
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
+    app.extensions.setdefault("admin_sections", []).append(admin.SECTION)
     app.cli.add_command(cli.saml_sps)

@@ -45,6 +45,11 @@ class SpSettings:
     roles: tuple[str, ...] = ()
 
     def problems(self, metadata: SpMetadata) -> list[str]:
+        return [message for _, message in self.field_problems(metadata)]
+
+    def field_problems(self, metadata: SpMetadata) -> list[tuple[str, str]]:
+        """(setting, message) for everything that is wrong (the admin page ties each message
+        to its field)."""
         out = []
         unknown = [
             a
@@ -52,20 +57,23 @@ class SpSettings:
             if a != "subject" and (a not in BY_NAME or BY_NAME[a].saml_name is None)
         ]
         if unknown:
-            out.append(str(_l("Unbekannte Attribute: %(a)s", a=", ".join(unknown))))
+            out.append(("release", str(_l("Unbekannte Attribute: %(a)s", a=", ".join(unknown)))))
         bad_formats = [f for f in self.name_id_formats if f not in NAME_ID_FORMATS]
         if bad_formats or not self.name_id_formats:
-            out.append(str(_l("NameID-Formate: persistent, transient und/oder email.")))
+            message = _l("NameID-Formate: persistent, transient und/oder email.")
+            out.append(("name_id_formats", str(message)))
         if not all(ROLE_RE.match(r) for r in self.roles):
-            out.append(str(_l("Rollen: nur clerk:<dienst>.")))
+            out.append(("roles", str(_l("Rollen: nur clerk:<dienst>."))))
         if self.min_level not in LEVELS:
-            out.append(str(_l("Mindestniveau: low, substantial oder high.")))
+            out.append(("min_level", str(_l("Mindestniveau: low, substantial oder high."))))
         if self.encrypt_assertion and not metadata.encryption_certs:
-            out.append(str(_l("Verschlüsselung verlangt ein Zertifikat des SP in den Metadaten.")))
+            message = _l("Verschlüsselung verlangt ein Zertifikat des SP in den Metadaten.")
+            out.append(("encrypt_assertion", str(message)))
         if self.require_signed_requests and not metadata.signing_certs:
-            out.append(str(_l("Signierte Anfragen verlangen ein Signaturzertifikat des SP.")))
+            message = _l("Signierte Anfragen verlangen ein Signaturzertifikat des SP.")
+            out.append(("require_signed_requests", str(message)))
         if not (self.sign_response or self.sign_assertion):
-            out.append(str(_l("Antwort oder Assertion muss signiert sein.")))
+            out.append(("sign_response", str(_l("Antwort oder Assertion muss signiert sein."))))
         return out
 
 
