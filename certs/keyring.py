@@ -37,7 +37,9 @@ from certs.types import (
 )
 from core.clock import Clock
 
-#: JWK ``alg`` of encryption keys (RFC 7518 §4.3); signing keys publish their first JWS alg.
+#: JWK ``alg`` of encryption keys (RFC 7518 §4.3). A signing key names its JWS algorithm only
+#: when it has exactly one (EC P-256: ES256); an RSA signing key serves RS256 and PS256, so its
+#: JWK carries no ``alg`` (RFC 7517 §4.4: OPTIONAL) and verifiers accept either for it.
 ENCRYPTION_JWK_ALG = "RSA-OAEP-256"
 
 
@@ -69,8 +71,11 @@ class PublishedKey:
         return JWS_ALGORITHMS[self.algorithm]
 
     @property
-    def jwk_alg(self) -> str:
-        return self.jws_algorithms[0] if is_signing(self.purpose) else ENCRYPTION_JWK_ALG
+    def jwk_alg(self) -> str | None:
+        """The JWK's ``alg``: None for a signing key that serves several JWS algorithms."""
+        if not is_signing(self.purpose):
+            return ENCRYPTION_JWK_ALG
+        return self.jws_algorithms[0] if len(self.jws_algorithms) == 1 else None
 
     def certificate_pem(self) -> bytes | None:
         if self.certificate is None:
@@ -212,8 +217,9 @@ class KeyRing:
         return {"keys": keys}
 
     def available_algorithms(self, purpose: KeyPurpose) -> list[str]:
-        """The JWS algorithms an active key signs now, as its JWK announces (one per key)."""
-        return [k.jwk_alg for k in self.published(purpose, (KeyState.ACTIVE,))]
+        """Every JWS algorithm an active key of ``purpose`` signs now (RSA: RS256 and PS256)."""
+        found = (a for k in self.published(purpose, (KeyState.ACTIVE,)) for a in k.jws_algorithms)
+        return list(dict.fromkeys(found))
 
     def sign_jwt(
         self,
@@ -225,8 +231,8 @@ class KeyRing:
     ) -> str:
         """A JWS compact serialisation (RFC 7515 §7.1) by the active key fitting ``alg``.
 
-        ``PS256`` is signed by the RSA key too, but note that its JWK announces ``RS256``:
-        verifiers that hold the JWK's ``alg`` to the letter (RFC 7517 §4.4) refuse it.
+        ``RS256`` and ``PS256`` are both signed by the active RSA key, whose JWK names no
+        ``alg``, so a verifier holding our JWKS accepts either.
         """
         key_algorithm = key_algorithm_for_jws(alg)
         if key_algorithm is None:

@@ -230,11 +230,17 @@ def public_jwk(
     *,
     kid: str,
     use: str,
-    alg: str,
+    alg: str | None,
     chain: list[x509.Certificate] | None = None,
 ) -> dict[str, Any]:
-    """A public JWK (RFC 7517 §4) with ``x5c``/``x5t#S256`` when a certificate exists."""
-    jwk: dict[str, Any] = {**jwk_members(public_key), "kid": kid, "use": use, "alg": alg}
+    """A public JWK (RFC 7517 §4) with ``x5c``/``x5t#S256`` when a certificate exists.
+
+    ``alg`` None leaves the member out (RFC 7517 §4.4: OPTIONAL): the key then serves every
+    algorithm of its type, e.g. an RSA key both RS256 and PS256 (RFC 7518 §3.3, §3.5).
+    """
+    jwk: dict[str, Any] = {**jwk_members(public_key), "kid": kid, "use": use}
+    if alg is not None:
+        jwk["alg"] = alg
     if chain:
         jwk["x5c"] = [base64.b64encode(cert_der(c)).decode() for c in chain]
         jwk["x5t#S256"] = _b64url(hashlib.sha256(cert_der(chain[0])).digest())

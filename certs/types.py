@@ -53,8 +53,8 @@ CERTIFICATE_PURPOSES = frozenset(
     {KeyPurpose.SAML_SIGNING, KeyPurpose.SAML_ENCRYPTION, KeyPurpose.EID_WSSEC, KeyPurpose.EID_TLS}
 )
 
-#: JWS algorithms (RFC 7518 §3.1) each key algorithm can produce; the first is the one
-#: published as the JWK's ``alg``.
+#: JWS algorithms (RFC 7518 §3.1) each key algorithm can produce; a key with exactly one
+#: publishes it as the JWK's ``alg``, an RSA key publishes none (it serves both).
 JWS_ALGORITHMS: dict[KeyAlgorithm, tuple[str, ...]] = {
     KeyAlgorithm.RSA_3072: ("RS256", "PS256"),
     KeyAlgorithm.EC_P256: ("ES256",),

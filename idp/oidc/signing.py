@@ -18,10 +18,9 @@ ALGORITHMS = ("RS256", "PS256", "ES256")
 
 
 def algorithms() -> list[str]:
-    """The JWS algorithms we can sign with now (PS256 whenever an RSA key is active)."""
+    """The JWS algorithms we can sign with now (RS256 and PS256 whenever an RSA key is
+    active): discovery's ``id_token_signing_alg_values_supported`` (OIDC Discovery §3)."""
     available = set(keyring().available_algorithms(PURPOSE))
-    if "RS256" in available:
-        available.add("PS256")
     return [a for a in ALGORITHMS if a in available]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import warnings
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -34,10 +35,18 @@ def keys(app: Flask) -> Iterator[KeyManager]:
         yield app.extensions["certs"]
 
 
-def verify_as_relying_party(published: dict[str, Any], token: str) -> dict[str, Any]:
-    """What an RP does with our JWKS: pick the key by kid, use the alg the JWK announces."""
+def verify_as_relying_party(
+    published: dict[str, Any], token: str, expected: str | None = None
+) -> dict[str, Any]:
+    """What an RP does with our JWKS: pick the key by kid; the algorithm is the one the RP
+    registered for (``expected``, e.g. ``id_token_signed_response_alg``), else the JWK's own
+    (PyJWT: RS256 for an RSA JWK without ``alg``) — never the token's header."""
     keyset = jwt.PyJWKSet.from_dict(published)
-    key = keyset[jwt.get_unverified_header(token)["kid"]]
+    kid = jwt.get_unverified_header(token)["kid"]
+    key = keyset[kid]
+    if expected is not None:
+        jwk = next(k for k in published["keys"] if k["kid"] == kid)
+        key = jwt.PyJWK(jwk, algorithm=expected)
     claims: dict[str, Any] = jwt.decode(
         token, key=key, algorithms=[key.algorithm_name], audience="client-1"
     )
@@ -52,7 +61,12 @@ def rfc7638(jwk: dict[str, Any]) -> str:
 
 
 @pytest.mark.parametrize(
-    ("alg", "algorithm"), [("RS256", KeyAlgorithm.RSA_3072), ("ES256", KeyAlgorithm.EC_P256)]
+    ("alg", "algorithm"),
+    [
+        ("RS256", KeyAlgorithm.RSA_3072),
+        ("PS256", KeyAlgorithm.RSA_3072),
+        ("ES256", KeyAlgorithm.EC_P256),
+    ],
 )
 def test_tokens_of_key_1_verify_until_key_1_is_removed(
     keys: KeyManager, clock: FrozenClock, alg: str, algorithm: KeyAlgorithm
@@ -67,7 +81,7 @@ def test_tokens_of_key_1_verify_until_key_1_is_removed(
     key2 = keys.create(purpose, algorithm, ADMIN)  # published, not signing
     published = ring.jwks()
     assert {key1.kid, key2.kid} <= {k["kid"] for k in published["keys"]}
-    assert verify_as_relying_party(published, token1)["n"] == 1
+    assert verify_as_relying_party(published, token1, alg)["n"] == 1
     assert jwt.get_unverified_header(ring.sign_jwt(purpose, claims, alg=alg))["kid"] == key1.kid
 
     clock.advance(keys.policy.lead_time.total_seconds())
@@ -75,23 +89,25 @@ def test_tokens_of_key_1_verify_until_key_1_is_removed(
     token2 = ring.sign_jwt(purpose, {**claims, "n": 2}, alg=alg)
     assert jwt.get_unverified_header(token2)["kid"] == key2.kid
     published = ring.jwks()
-    assert verify_as_relying_party(published, token1)["n"] == 1  # key 1 retired, still published
-    assert verify_as_relying_party(published, token2)["n"] == 2
+    assert (
+        verify_as_relying_party(published, token1, alg)["n"] == 1
+    )  # key 1 retired, still published
+    assert verify_as_relying_party(published, token2, alg)["n"] == 2
     assert ring.decode_jwt(purpose, token1, audience="client-1", issuer="https://portal.test")
 
     with pytest.raises(Exception, match="frühestens"):
         keys.remove(key1.id, ADMIN)
-    assert verify_as_relying_party(ring.jwks(), token1)["n"] == 1
+    assert verify_as_relying_party(ring.jwks(), token1, alg)["n"] == 1
 
     clock.advance(keys.policy.retention.total_seconds())
     keys.remove(key1.id, ADMIN)
     published = ring.jwks()
     assert key1.kid not in {k["kid"] for k in published["keys"]}
     with pytest.raises(KeyError):
-        verify_as_relying_party(published, token1)
+        verify_as_relying_party(published, token1, alg)
     with pytest.raises(UnknownKey):
         ring.decode_jwt(purpose, token1, audience="client-1", issuer=None)
-    assert verify_as_relying_party(published, token2)["n"] == 2
+    assert verify_as_relying_party(published, token2, alg)["n"] == 2
 
 
 def test_published_jwks_holds_public_keys_with_rfc7638_kids(keys: KeyManager) -> None:
@@ -101,7 +117,8 @@ def test_published_jwks_holds_public_keys_with_rfc7638_kids(keys: KeyManager) ->
     for jwk in published["keys"]:
         assert jwk["kid"] == rfc7638(jwk)
         assert jwk["use"] == "sig"
-        assert jwk["alg"] == {"RSA": "RS256", "EC": "ES256"}[jwk["kty"]]
+        # RSA serves RS256 and PS256: no fixed alg (RFC 7517 §4.4); P-256 has only ES256
+        assert jwk.get("alg") == {"RSA": None, "EC": "ES256"}[jwk["kty"]]
         assert not {"d", "p", "q", "dp", "dq", "qi", "oth", "k"} & set(jwk)
     assert len(jwt.PyJWKSet.from_dict(published).keys) == 3
     encryption = keyring().jwks(KeyPurpose.SAML_ENCRYPTION)["keys"]
@@ -109,13 +126,47 @@ def test_published_jwks_holds_public_keys_with_rfc7638_kids(keys: KeyManager) ->
     assert "x5c" in encryption[0] and "x5t#S256" in encryption[0]
 
 
+@pytest.mark.parametrize("alg", ["RS256", "PS256", "ES256"])
+def test_client_libraries_verify_every_algorithm_from_the_published_jwks(
+    keys: KeyManager, clock: FrozenClock, alg: str
+) -> None:
+    """joserfc (Authlib's JOSE), authlib.jose and PyJWT, given our JWK Set exactly as
+    published: strict libraries refuse a token whose alg differs from the JWK's ``alg``, so
+    the RSA JWK names none and serves both RS256 and PS256."""
+    from authlib.deprecate import AuthlibDeprecationWarning
+    from joserfc import jwt as jose_jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AuthlibDeprecationWarning)
+        from authlib.jose import JsonWebKey, JsonWebToken
+
+    claims = {"iss": "https://portal.test", "aud": "client-1", "exp": clock.now() + TEN_YEARS}
+    token = keyring().sign_jwt(KeyPurpose.OIDC_SIGNING, claims, alg=alg)
+    published = json.loads(json.dumps(keyring().jwks()))  # what /oidc/jwks serves
+    decoded = jose_jwt.decode(token, KeySet.import_key_set(published), algorithms=[alg])
+    assert decoded.header["alg"] == alg and decoded.claims["aud"] == "client-1"
+    legacy = JsonWebToken([alg]).decode(token, JsonWebKey.import_key_set(published))
+    assert legacy["aud"] == "client-1"
+    assert verify_as_relying_party(published, token, alg)["aud"] == "client-1"
+    # a client that expects another algorithm still refuses the token
+    other = {"RS256": "PS256", "PS256": "RS256", "ES256": "RS256"}[alg]
+    with pytest.raises(JoseError):
+        jose_jwt.decode(token, KeySet.import_key_set(published), algorithms=[other])
+
+
 def test_signing_needs_an_active_key_of_a_fitting_type(keys: KeyManager) -> None:
     ring = keyring()
-    assert sorted(ring.available_algorithms(KeyPurpose.OIDC_SIGNING)) == ["ES256", "RS256"]
+    assert sorted(ring.available_algorithms(KeyPurpose.OIDC_SIGNING)) == [
+        "ES256",
+        "PS256",
+        "RS256",
+    ]
     ec = keys.active_row(KeyPurpose.OIDC_SIGNING, KeyAlgorithm.EC_P256)
     assert ec is not None
     keys.retire(ec.id, ADMIN, force=True)
-    assert ring.available_algorithms(KeyPurpose.OIDC_SIGNING) == ["RS256"]
+    assert ring.available_algorithms(KeyPurpose.OIDC_SIGNING) == ["RS256", "PS256"]
     with pytest.raises(NoActiveKey):
         ring.sign_jwt(KeyPurpose.OIDC_SIGNING, {"exp": 1}, alg="ES256")
     with pytest.raises(NoActiveKey):

@@ -109,6 +109,13 @@ def test_the_algorithm_must_fit_the_key_named_by_kid() -> None:
         decode(sign(EC, "ES256", RSA_KID))
 
 
+@pytest.mark.parametrize("alg", ["RS384", "RS512", "PS384", "PS512"])
+def test_an_rsa_key_verifies_rs256_and_ps256_only(alg: str) -> None:
+    """The RSA JWK names no ``alg``; our own verifier still pins RSA to RS256/PS256."""
+    with pytest.raises(jwt.InvalidAlgorithmError):
+        decode(sign(RSA, alg, RSA_KID))
+
+
 def test_a_signature_by_another_key_under_our_kid_is_refused() -> None:
     with pytest.raises(jwt.InvalidSignatureError):
         decode(sign(rsa_key(3072, "stranger"), "RS256", RSA_KID))
@@ -173,5 +180,6 @@ def test_garbage_tokens_raise_invalid_token_errors_only() -> None:
 def test_algorithms_of_rsa_and_ec_keys() -> None:
     assert published(RSA).jws_algorithms == ("RS256", "PS256")
     assert published(EC).jws_algorithms == ("ES256",)
-    assert published(RSA).jwk_alg == "RS256"
+    assert published(RSA).jwk_alg is None  # RS256 and PS256: the JWK names neither
+    assert published(EC).jwk_alg == "ES256"
     assert published(RSA).algorithm is KeyAlgorithm.RSA_3072

@@ -74,6 +74,12 @@ def test_public_jwk_never_has_private_members() -> None:
     assert not {"d", "p", "q", "dp", "dq", "qi"} & set(json.loads(json.dumps(jwk)))
 
 
+def test_public_jwk_without_alg_leaves_the_member_out() -> None:
+    """RFC 7517 §4.4: ``alg`` is optional; an RSA signing key serves RS256 and PS256."""
+    jwk = material.public_jwk(rsa_key().public_key(), kid="k", use="sig", alg=None)
+    assert set(jwk) == {"kty", "n", "e", "kid", "use"}
+
+
 @pytest.mark.parametrize(
     ("purpose", "signs", "enciphers"),
     [(KeyPurpose.SAML_SIGNING, True, False), (KeyPurpose.SAML_ENCRYPTION, False, True)],

@@ -18,7 +18,7 @@ def test_discovery_names_our_endpoints(app: Flask) -> None:
     assert meta["issuer"] == flow.ISSUER
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert meta["subject_types_supported"] == ["pairwise"]
-    assert "RS256" in meta["id_token_signing_alg_values_supported"]
+    assert meta["id_token_signing_alg_values_supported"] == ["RS256", "PS256", "ES256"]
     assert meta["authorization_response_iss_parameter_supported"] is True
     for name in (
         "authorization",
@@ -77,20 +77,20 @@ def test_id_token_algorithm_per_client(app: Flask, citizen_browser: Browser, alg
         authorization_response=login.callback,
         code_verifier=login.verifier,
     )
-    keys = flow.jwks(app)
-    if alg == "PS256":
-        # The keyring's RSA JWK announces "alg": "RS256" (certs/keyring.py); a strict library
-        # picks no key for a PS256 token by it. Verify with the same public key, alg-neutral.
-        from joserfc.jwk import KeySet
-
-        with flow.http(app) as http:
-            published = http.get("/oidc/jwks").json()["keys"]
-        keys = KeySet.import_key_set(
-            {"keys": [{k: v for k, v in j.items() if k != "alg"} for j in published]}
-        )
-    decoded = jose_jwt.decode(token["id_token"], keys, algorithms=[alg])
+    # verified by the client library from the JWKS exactly as published (no key edited)
+    decoded = jose_jwt.decode(token["id_token"], flow.jwks(app), algorithms=[alg])
     assert decoded.header["alg"] == alg and decoded.claims["aud"] == rp.client_id
     assert decoded.claims["nonce"] == login.nonce
+    # PyJWT too: the RP names the algorithm it registered for, the key comes from our JWKS
+    import jwt as pyjwt
+
+    with flow.http(app) as http:
+        published = http.get("/oidc/jwks").json()["keys"]
+    jwk = next(k for k in published if k["kid"] == decoded.header["kid"])
+    verified = pyjwt.decode(
+        token["id_token"], pyjwt.PyJWK(jwk, algorithm=alg), algorithms=[alg], audience=rp.client_id
+    )
+    assert verified["nonce"] == login.nonce
     access = jose_jwt.decode(token["access_token"], flow.jwks(app), algorithms=["ES256", "RS256"])
     assert access.header["typ"] == "at+jwt"
     assert access.claims["client_id"] == rp.client_id and access.claims["aud"] == flow.ISSUER
