@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.kit.definition import NOTE_REQUIRED, Field, Service
+from services.kit.i18n import _
 from services.kit.models import Application, ApplicationEvent, db, now
 from services.kit.visitor import Visitor
 
@@ -56,7 +57,7 @@ def read_form(
             data[f.name], problem = _persons(f, form, today)
         elif f.kind == "checkbox":
             data[f.name] = "ja" if form.get(f.name) == "ja" else ""
-            problem = "Bitte bestätigen." if f.required and not data[f.name] else None
+            problem = _("Bitte bestätigen.") if f.required and not data[f.name] else None
         else:
             data[f.name] = (form.get(f.name) or "").strip()
             problem = f.check(data[f.name], today)
@@ -78,12 +79,12 @@ def _persons(
         if not name and not born:
             continue
         if not name or not born or len(name) > 200:
-            return people, "Bitte je Person Name und Geburtsdatum angeben."
+            return people, _("Bitte je Person Name und Geburtsdatum angeben.")
         try:
             if date.fromisoformat(born) > today:
-                return people, "Ein Geburtsdatum liegt in der Zukunft."
+                return people, _("Ein Geburtsdatum liegt in der Zukunft.")
         except ValueError:
-            return people, "Bitte ein Geburtsdatum (TT.MM.JJJJ) angeben."
+            return people, _("Bitte ein Geburtsdatum (TT.MM.JJJJ) angeben.")
         people.append({"name": name, "geburtsdatum": born})
     return people, None
 
@@ -157,12 +158,12 @@ def change_state(
     """A clerk's change; the problem (German) or None. Conditional on the state seen."""
     seen = application.state
     if to not in service.workflow.get(seen, ()):
-        return "Dieser Statuswechsel ist nicht möglich."
+        return _("Dieser Statuswechsel ist nicht möglich.")
     note = note.strip()
     if len(note) > 2000:
-        return "Die Notiz ist zu lang (höchstens 2000 Zeichen)."
+        return _("Die Notiz ist zu lang (höchstens 2000 Zeichen).")
     if to in NOTE_REQUIRED and not note:
-        return "Bitte schreiben Sie eine Notiz für die Antragstellerin oder den Antragsteller."
+        return _("Bitte schreiben Sie eine Notiz für die Antragstellerin oder den Antragsteller.")
     moment = now()
     done = db.session.execute(
         update(Application)
@@ -171,7 +172,7 @@ def change_state(
     )
     if getattr(done, "rowcount", 0) != 1:
         db.session.rollback()
-        return "Der Antrag wurde inzwischen geändert. Bitte laden Sie die Seite neu."
+        return _("Der Antrag wurde inzwischen geändert. Bitte laden Sie die Seite neu.")
     db.session.add(
         ApplicationEvent(application_id=application.id, state=to, note=note, actor=clerk, at=moment)
     )

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-from services.kit.i18n import _
+from services.kit.i18n import _, _l
 
 Protocol = Literal["oidc", "saml"]
 Kind = Literal["text", "date", "select", "textarea", "number", "persons", "checkbox"]
@@ -101,12 +101,12 @@ COMMON_WORKFLOW: dict[str, tuple[str, ...]] = {
     "archiviert": (),
 }
 STATE_LABELS = {
-    "eingegangen": "Eingegangen",
-    "in_bearbeitung": "In Bearbeitung",
-    "rueckfrage": "Rückfrage",
-    "abgeschlossen": "Abgeschlossen",
-    "abgelehnt": "Abgelehnt",
-    "archiviert": "Archiviert",
+    "eingegangen": _l("Eingegangen"),
+    "in_bearbeitung": _l("In Bearbeitung"),
+    "rueckfrage": _l("Rückfrage"),
+    "abgeschlossen": _l("Abgeschlossen"),
+    "abgelehnt": _l("Abgelehnt"),
+    "archiviert": _l("Archiviert"),
 }
 #: Changes into these states need a note for the citizen.
 NOTE_REQUIRED = frozenset({"rueckfrage", "abgelehnt"})

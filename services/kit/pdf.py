@@ -13,6 +13,7 @@ from typing import Any
 from fpdf import FPDF
 
 from services.kit.definition import STATE_LABELS, Service
+from services.kit.i18n import _
 from services.kit.models import Application
 from services.kit.present import display
 
@@ -51,7 +52,7 @@ def _data_rows(service: Service, application: Application) -> list[tuple[str, st
     for f in service.fields:
         value = display(f, application.data.get(f.name))
         if f.name in application.verified:
-            value += " (Online-Ausweis)"
+            value += " " + _("(Online-Ausweis)")
         rows.append((str(f.label), value))
     return rows
 
@@ -63,21 +64,23 @@ def _head(doc: _Document, service: Service, application: Application, heading: s
     fee = f"{application.fee_cents / 100:.2f} EUR".replace(".", ",")
     doc.pairs(
         [
-            ("Aktenzeichen", application.reference or "–"),
-            ("Eingegangen am", _when(application.submitted_at)),
-            ("Gebühr", fee + (" (bezahlt)" if application.fee_cents else "")),
+            (_("Aktenzeichen"), application.reference or "–"),
+            (_("Eingegangen am"), _when(application.submitted_at)),
+            (_("Gebühr"), fee + (" " + _("(bezahlt)") if application.fee_cents else "")),
         ]
     )
     doc.ln(3)
 
 
 def receipt(service: Service, application: Application) -> bytes:
-    doc = _Document(f"Eingangsbestätigung {application.reference}")
-    _head(doc, service, application, "Eingangsbestätigung")
-    doc.line_of("Ihre Angaben", bold=True)
+    doc = _Document(_("Eingangsbestätigung %(ref)s", ref=application.reference))
+    _head(doc, service, application, _("Eingangsbestätigung"))
+    doc.line_of(_("Ihre Angaben"), bold=True)
     doc.pairs(_data_rows(service, application))
     doc.ln(3)
-    doc.line_of('Den Stand Ihres Antrags sehen Sie jederzeit im Bürgerkonto unter "Meine Anträge".')
+    doc.line_of(
+        _("Den Stand Ihres Antrags sehen Sie jederzeit im Bürgerkonto unter „Meine Anträge“.")
+    )
     return bytes(doc.output())
 
 
@@ -85,24 +88,27 @@ def archive(
     service: Service, application: Application, extra: dict[str, Any] | None = None
 ) -> bytes:
     doc = _Document(f"Akte {application.reference}")
-    _head(doc, service, application, "Akte (Archiv)")
-    doc.line_of("Angaben", bold=True)
+    _head(doc, service, application, _("Akte (Archiv)"))
+    doc.line_of(_("Angaben"), bold=True)
     doc.pairs(_data_rows(service, application))
     doc.ln(3)
-    doc.line_of("Verlauf", bold=True)
+    doc.line_of(_("Verlauf"), bold=True)
     doc.pairs(
         [
-            (_when(e.at), STATE_LABELS.get(e.state, e.state) + (f": {e.note}" if e.note else ""))
+            (
+                _when(e.at),
+                str(STATE_LABELS.get(e.state, e.state)) + (f": {e.note}" if e.note else ""),
+            )
             for e in application.events
         ]
     )
     doc.ln(3)
-    doc.line_of("Zahlungen", bold=True)
+    doc.line_of(_("Zahlungen"), bold=True)
     doc.pairs(
         [
             (p.provider, f"{p.amount_cents / 100:.2f} EUR, {p.state}, {p.provider_ref or '–'}")
             for p in application.payments
         ]
-        or [("–", "keine")]
+        or [("–", _("keine"))]
     )
     return bytes(doc.output())

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from services.kit.definition import Field
+from services.kit.i18n import _
 
 
 def display(f: Field, value: Any) -> str:
@@ -16,9 +17,12 @@ def display(f: Field, value: Any) -> str:
     if f.kind == "date":
         return _date(str(value))
     if f.kind == "checkbox":
-        return "ja" if value == "ja" else "nein"
+        return _("ja") if value == "ja" else _("nein")
     if f.kind == "persons" and isinstance(value, list):
-        return "; ".join(f"{p['name']} (geb. {_date(p['geburtsdatum'])})" for p in value)
+        return "; ".join(
+            _("%(name)s (geb. %(born)s)", name=p["name"], born=_date(p["geburtsdatum"]))
+            for p in value
+        )
     return str(value)
 
 

@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 from services.kit import applications, context, pdf
 from services.kit.applications import DRAFT
 from services.kit.blueprint import bp
+from services.kit.definition import STATE_LABELS
 from services.kit.models import Application
 from services.kit.present import display, euros
 from services.kit.visitor import Visitor, current
@@ -137,5 +138,6 @@ def mine() -> ResponseReturnValue:
         "kit/mine.html",
         service=context.service(),
         rows=applications.of_subject(visitor.subject),
+        labels=STATE_LABELS,
         visitor=visitor,
     )
