@@ -73,7 +73,26 @@ def create_service_app(service: Service, config: ServiceConfig) -> Flask:
     app.after_request(lambda response: _headers(response, csp))
     app.cli.add_command(_migrate_command(config))
     app.cli.add_command(_push_command())
+    app.cli.add_command(_cleanup_command(config))
+    for code in (400, 401, 403, 404, 405, 413, 500):
+        app.register_error_handler(code, _error_page)
     return app
+
+
+def _error_page(error: Exception) -> tuple[str, int]:
+    """Every error as the service's own page (German first), never a bare server page."""
+    from flask import render_template
+
+    from services.kit.i18n import _
+
+    code = getattr(error, "code", 500) or 500
+    messages = {
+        401: _("Bitte melden Sie sich an."),
+        403: _("Dafür fehlt Ihnen die Berechtigung."),
+        404: _("Diese Seite gibt es nicht (mehr)."),
+    }
+    message = messages.get(code, _("Die Anfrage konnte nicht bearbeitet werden."))
+    return render_template("kit/error.html", message=message), code
 
 
 def _blueprint(app: Flask) -> None:
@@ -153,6 +172,20 @@ def _migrate_command(config: ServiceConfig) -> click.Command:
         click.echo("service schema is up to date")
 
     return migrate
+
+
+def _cleanup_command(config: ServiceConfig) -> click.Command:
+    @click.command("cleanup")
+    def cleanup() -> None:
+        """Drop abandoned drafts, expired sessions and expired replay-cache entries."""
+        from services.kit.applications import drop_stale_drafts
+        from services.kit.session import purge_expired
+
+        drafts = drop_stale_drafts(config.draft_ttl)
+        sessions = purge_expired()
+        click.echo(f"{drafts} abandoned drafts and {sessions} expired sessions removed")
+
+    return cleanup
 
 
 def _push_command() -> click.Command:

@@ -9,7 +9,7 @@ accepted by the hub are pushed again later).
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -179,6 +179,20 @@ def change_state(
     db.session.commit()
     db.session.refresh(application)
     return None
+
+
+def drop_stale_drafts(older_than_seconds: int) -> int:
+    """Drafts whose payment never came (abandoned) go after the configured time; a draft with
+    a captured payment is kept (its submission is due, the notification will come)."""
+    limit = now() - timedelta(seconds=older_than_seconds)
+    query = select(Application).where(Application.state == DRAFT, Application.updated_at < limit)
+    dropped = 0
+    for draft in db.session.scalars(query):
+        if not any(p.state == "captured" for p in draft.payments):
+            db.session.delete(draft)
+            dropped += 1
+    db.session.commit()
+    return dropped
 
 
 def submitted(state: str | None = None) -> list[Application]:

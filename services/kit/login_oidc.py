@@ -71,7 +71,6 @@ def finish(oauth: OAuth, service: Service, channel: Channel, level: str) -> Visi
         channel=channel,
         values=values_of(info, service.attributes),
         roles=tuple(r for r in claims.get("roles", ()) if isinstance(r, str)),
-        id_token=str(token.get("id_token", "")),
     )
 
 

@@ -107,8 +107,8 @@ def payment_return(provider: str) -> ResponseReturnValue:
     payment = _payment(chosen.name, outcome.provider_ref)
     if payment is None:
         abort(404)
+    settle(payment, outcome)  # verified by the provider: settled even if the session is gone
     _visitor, draft = own_draft(payment.application_id)
-    settle(payment, outcome)
     if draft.state == DRAFT:
         return _failed_page(draft.id)
     return redirect(url_for("kit.receipt", application_id=draft.id), 303)

@@ -8,7 +8,6 @@ Latin-1, which holds the German letters; anything outside is replaced, never dro
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from fpdf import FPDF
 
@@ -84,10 +83,8 @@ def receipt(service: Service, application: Application) -> bytes:
     return bytes(doc.output())
 
 
-def archive(
-    service: Service, application: Application, extra: dict[str, Any] | None = None
-) -> bytes:
-    doc = _Document(f"Akte {application.reference}")
+def archive(service: Service, application: Application) -> bytes:
+    doc = _Document(_("Akte %(ref)s", ref=application.reference))
     _head(doc, service, application, _("Akte (Archiv)"))
     doc.line_of(_("Angaben"), bold=True)
     doc.pairs(_data_rows(service, application))

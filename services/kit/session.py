@@ -15,7 +15,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete
 from werkzeug.datastructures import CallbackDict
 
-from services.kit.models import KitSession, db, now
+from services.kit.models import KitSession, UsedAssertion, db, now
 
 LIFETIME = timedelta(hours=2)
 
@@ -80,6 +80,9 @@ def regenerate(session: SessionMixin) -> None:
 
 
 def purge_expired() -> int:
-    result = db.session.execute(delete(KitSession).where(KitSession.expires_at <= now()))
+    """Remove expired sessions and expired replay-cache entries (``flask cleanup``)."""
+    moment = now()
+    sessions = db.session.execute(delete(KitSession).where(KitSession.expires_at <= moment))
+    db.session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at <= moment))
     db.session.commit()
-    return int(getattr(result, "rowcount", 0) or 0)
+    return int(getattr(sessions, "rowcount", 0) or 0)

@@ -26,8 +26,6 @@ class Visitor:
     channel: Channel
     values: dict[str, Value] = field(default_factory=dict)
     roles: tuple[str, ...] = ()
-    #: The raw ID token (OIDC), for RP-initiated logout at the hub.
-    id_token: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -41,7 +39,6 @@ class Visitor:
             channel=data["channel"],
             values=values,
             roles=tuple(data.get("roles", ())),
-            id_token=data.get("id_token", ""),
         )
 
 

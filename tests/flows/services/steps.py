@@ -17,7 +17,7 @@ def log_in(
 ) -> requests.Response:
     """From the service's login link through the hub's login page back into the service."""
     page = browser.go(svc.page(path))
-    if "/anmelden" in page.url and page.url.startswith(svc.url) is False:
+    if not page.url.startswith(svc.url) and "/anmelden" in page.url:  # the hub's login page
         page = browser.hub_login(page, email, password)
     if 'id="saml-post"' in page.text:
         page = browser.post_saml_form(page)

@@ -207,6 +207,13 @@ def test_abandoned_payment_leaves_no_application(town: World) -> None:
     assert not [m for m in town.mails_to(EMAIL) if "MB-" in m.subject]
     # the receipt of a draft is not there; the review still offers to pay
     assert "/pruefen" in citizen.go(svc.page(f"/antrag/{rows[0].id}/quittung")).url
+    # ``flask cleanup`` drops abandoned drafts after the configured time, not before
+    from services.kit.applications import drop_stale_drafts
+
+    with svc.app.app_context():
+        assert drop_stale_drafts(3600) == 0
+        assert drop_stale_drafts(0) == 1
+    assert _applications(svc) == []
 
 
 def test_someone_elses_draft_and_receipt_are_not_found(town: World) -> None:
@@ -217,6 +224,8 @@ def test_someone_elses_draft_and_receipt_are_not_found(town: World) -> None:
     other = HttpBrowser()
     log_in(other, svc, "max@example.org", PASSWORD)
     assert other.go(review.url).status_code == 404
+    nobody = HttpBrowser().go(review.url)
+    assert nobody.status_code == 401 and "Bitte melden Sie sich an." in nobody.text
     own_page = other.go(svc.page("/antrag"))
     pay_url = review.url.replace("/pruefen", "/bezahlen")
     assert other.submit(own_page, pay_url, provider="paypal").status_code == 404

@@ -81,7 +81,6 @@ class HttpBrowser:
 
     def __init__(self) -> None:
         self.session = requests.Session()
-        self.last: requests.Response | None = None
         self.visited: list[str] = []
 
     def go(self, url: str, limit: int = 15) -> requests.Response:
@@ -91,7 +90,6 @@ class HttpBrowser:
     def follow(self, answer: requests.Response, limit: int = 15) -> requests.Response:
         for _ in range(limit):
             if answer.status_code not in (301, 302, 303):
-                self.last = answer
                 return answer
             target = urljoin(answer.url, answer.headers["Location"])
             self.visited.append(target)
