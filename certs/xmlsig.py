@@ -96,6 +96,9 @@ class XmlSecurity:
         self._source = source
         self._own: dict[tuple[Hashable, str], _LoadedKey] = {}
         self._partners: OrderedDict[str, xmlsec.Key] = OrderedDict()
+        #: Keys managers for encryption/decryption, one per key: creating one loads the system
+        #: CA store (~15 ms here), far more than the encryption itself. Read-only once made.
+        self._managers: OrderedDict[str, xmlsec.KeysManager] = OrderedDict()
         self._lock = threading.Lock()
 
     # --- keys ----------------------------------------------------------------------------
@@ -134,6 +137,20 @@ class XmlSecurity:
             while len(self._partners) > _PARTNER_CACHE_SIZE:
                 self._partners.popitem(last=False)
         return key
+
+    def _manager(self, name: str, key: xmlsec.Key) -> xmlsec.KeysManager:
+        with self._lock:
+            manager = self._managers.get(name)
+            if manager is not None:
+                self._managers.move_to_end(name)
+                return manager
+        manager = xmlsec.KeysManager()
+        manager.add_key(key)
+        with self._lock:
+            self._managers[name] = manager
+            while len(self._managers) > _PARTNER_CACHE_SIZE:
+                self._managers.popitem(last=False)
+        return manager
 
     # --- enveloped signatures --------------------------------------------------------------
 
@@ -195,9 +212,8 @@ class XmlSecurity:
         if parent is None:
             raise XmlSecurityError("only an element inside a document can be encrypted")
         template = _encryption_template(element)
-        manager = xmlsec.KeysManager()
-        manager.add_key(self._partner_key(certificate_pem))
-        ctx = xmlsec.EncryptionContext(manager)
+        name = "partner:" + fingerprint(certificate_pem)
+        ctx = xmlsec.EncryptionContext(self._manager(name, self._partner_key(certificate_pem)))
         ctx.key = xmlsec.Key.generate(
             xmlsec.constants.KeyDataAes, 256, xmlsec.constants.KeyDataTypeSession
         )
@@ -210,9 +226,9 @@ class XmlSecurity:
         """Decrypt an ``xenc:EncryptedData`` addressed to our key for ``purpose``; the
         algorithms must be the pinned ones."""
         _check_encryption_algorithms(encrypted_data)
-        manager = xmlsec.KeysManager()
-        manager.add_key(self._own_key(purpose).key)
-        ctx = xmlsec.EncryptionContext(manager)
+        own = self._own_key(purpose)
+        name = f"own:{purpose}:{fingerprint(own.certificate_pem)}"
+        ctx = xmlsec.EncryptionContext(self._manager(name, own.key))
         try:
             result = ctx.decrypt(encrypted_data)
         except xmlsec.Error as exc:

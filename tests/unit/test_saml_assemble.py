@@ -3,10 +3,12 @@ it, whatever the document around the EncryptedAssertion declares (SPs decrypt di
 
 from __future__ import annotations
 
+import copy
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Hashable
 
+import pytest
 from lxml import etree
 
 from certs.xmlsig import XENC, XmlSecurity
@@ -74,3 +76,37 @@ def test_only_aes_gcm_and_rsa_oaep() -> None:
         "http://www.w3.org/2009/xmlenc11#aes256-gcm",
         "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
     }
+
+
+class _Keys:
+    def __init__(self, name: str) -> None:
+        self.pair = sp_keys(name)
+
+    def current_certificate(self, purpose: Hashable) -> bytes:
+        return self.pair.cert_pem.encode()
+
+    def private_key(self, purpose: Hashable, certificate_pem: bytes) -> bytes:
+        return self.pair.key_pem.encode()
+
+
+def test_each_sp_gets_its_own_encryption_with_cached_key_managers() -> None:
+    """The keys managers are cached per certificate; alternating SPs never get each other's."""
+    from certs.xmlsig import XmlSecurityError
+
+    idp = XmlSecurity(EphemeralKeys())
+    one, two = _Keys("sp-one"), _Keys("sp-two")
+    for _ in range(2):
+        for mine, other in ((one, two), (two, one)):
+            wrapper = assemble.encrypt(idp, _assertion(), mine.pair.cert_pem.encode())
+            data = wrapper.find(f"{{{XENC}}}EncryptedData")
+            assert data is not None
+            with pytest.raises(XmlSecurityError):
+                XmlSecurity(other).decrypt("sp", _in_holder(copy.deepcopy(data)))
+            plaintext = XmlSecurity(mine).decrypt("sp", _in_holder(copy.deepcopy(data)))
+            assert plaintext.tag == f"{{{assemble.SAML}}}Assertion"
+
+
+def _in_holder(element: etree._Element) -> etree._Element:
+    holder = etree.Element("holder")
+    holder.append(element)
+    return element
