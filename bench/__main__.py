@@ -7,12 +7,13 @@ import logging
 import sys
 from collections.abc import Callable
 
-from bench import login, oidc
+from bench import login, oidc, saml
 from bench.report import Config, Table
 
 BENCHMARKS: dict[str, Callable[[Config], Table]] = {
     "login": login.run,
     "oidc": oidc.run,
+    "saml": saml.run,
 }
 
 
