@@ -114,10 +114,10 @@ def own(application_id: str, subject: str) -> Application | None:
     return row if row is not None and row.subject == subject else None
 
 
-def submit(application: Application, actor: str) -> bool:
+def submit(application: Application, service: Service, actor: str) -> bool:
     """Draft -> eingegangen with a reference number; True only for the call that did it."""
     for _attempt in range(3):
-        reference = new_reference(_prefix(application))
+        reference = new_reference(service.prefix)
         moment = now()
         try:
             done = db.session.execute(
@@ -143,13 +143,6 @@ def submit(application: Application, actor: str) -> bool:
         db.session.refresh(application)
         return True
     raise RuntimeError("no free reference number")
-
-
-def _prefix(application: Application) -> str:
-    from flask import current_app
-
-    service: Service = current_app.extensions["kit_service"]
-    return service.prefix
 
 
 def change_state(

@@ -83,7 +83,10 @@ def settle(payment: Payment, outcome: Outcome) -> None:
         payment.state = "captured" if outcome.paid else "failed"
         payment.updated_at = now()
         db.session.commit()
-    if payment.state == "captured" and applications.submit(payment.application, "payment"):
+    submitted = payment.state == "captured" and applications.submit(
+        payment.application, context.service(), "payment"
+    )
+    if submitted:
         context.pusher().push_pending(payment.application_id)
 
 

@@ -86,7 +86,7 @@ def review(application_id: str) -> ResponseReturnValue:
     if found.state != DRAFT:
         return redirect(url_for("kit.receipt", application_id=found.id), 303)
     if request.method == "POST" and found.fee_cents == 0:
-        if applications.submit(found, "citizen"):
+        if applications.submit(found, context.service(), "citizen"):
             context.pusher().push_pending(found.id)
         return redirect(url_for("kit.receipt", application_id=found.id), 303)
     return render_template(
