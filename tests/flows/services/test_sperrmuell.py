@@ -32,6 +32,7 @@ PROFILE = {
     "postal_code": ("51147", "eid"),
     "locality": ("Köln", "eid"),
     "phone": ("0221 123456", "self"),
+    "date_of_birth": ("1964-08-12", "eid"),  # not needed by this service: never released
 }
 
 
@@ -126,11 +127,15 @@ def test_assertion_replay_and_foreign_relay_state_are_refused(town: World) -> No
     page = citizen.go(svc.page("/anmelden"))
     page = citizen.hub_login(page, EMAIL, PASSWORD)
     assert 'id="saml-post"' in page.text
+    import base64
     import html
     import re
 
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', page.text))
     fields = {k: html.unescape(v) for k, v in fields.items()}
+    assertion = base64.b64decode(fields["SAMLResponse"]).decode()
+    assert "urn:oid:2.5.4.16" in assertion and 'provenance="eid"' in assertion
+    assert "urn:oid:1.2.40.0.10.2.1.1.55" not in assertion and "1964-08-12" not in assertion
     first = citizen.post(svc.page("/saml/acs"), fields)
     assert first.url == svc.page("/antrag")
     again = citizen.post(svc.page("/saml/acs"), fields)
