@@ -10,10 +10,13 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flask import Flask
+
+    from core.settings import Settings
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PORTAL_ENV", "development")
     os.environ.setdefault("DEMO_DATA", "true")
     os.environ.setdefault("PORTAL_BASE_URL", f"http://{args.host}:{args.port}")
+    simulated = _configure_eid_simulator(args.host)
 
     from core import migrate
     from core.settings import Settings, SettingsError
@@ -51,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             create_demo_data()
         demo = (DEMO_CITIZEN, DEMO_ADMIN)
-    eid_lines = _start_eid_simulator(args.host, settings.var_dir)
+    eid_lines = _start_eid_simulator(app, args.host) if simulated else _eid_banner(settings)
     service_lines = _start_services(app, args.host, settings.var_dir)
 
     def banner() -> None:
@@ -100,43 +104,82 @@ def _banner(base: str, demo: tuple[tuple[str, str], tuple[str, str]] | None) -> 
     print("\n".join(lines), flush=True)
 
 
-def _start_eid_simulator(host: str, var_dir: os.PathLike[str]) -> list[str]:
-    """The eID-Server simulator (``EID_SIMULATOR_PORT``, default 8470) and its eID-Client
-    stand-in (``EID_CLIENT_URL``, default AusweisApp's address) in background threads."""
+def _simulator_dir() -> Path:
+    return Path(os.environ.get("PORTAL_VAR_DIR", "var")) / "eid-simulator"
+
+
+def _configure_eid_simulator(host: str) -> bool:
+    """Point the hub at the simulator (unless EID_ENABLED=false or EID_SERVER_URL names another
+    eID-Server): its SOAP endpoint (``EID_SIMULATOR_PORT``, default 8470) and its signing
+    certificate, made now in ``var/eid-simulator``. The simulator learns the hub's WS-Security
+    certificate once the hub has made its keys (:func:`_start_eid_simulator`)."""
+    from connectors.eid.simulator import keys
+    from connectors.eid.wiring import SIMULATOR_MARK
+
+    os.environ.setdefault("EID_ENABLED", "true")
+    if os.environ["EID_ENABLED"].strip().lower() not in {"1", "true", "yes", "on"}:
+        return False
+    if os.environ.get("EID_SERVER_URL"):
+        return False
+    port = int(os.environ.get("EID_SIMULATOR_PORT", "8470"))
+    keys.load_or_create(_simulator_dir(), "wssec", SIMULATOR_MARK)
+    os.environ["EID_SERVER_URL"] = f"http://{host}:{port}/eID"
+    os.environ.setdefault("EID_SERVER_CERT", str(_simulator_dir() / "wssec.crt"))
+    os.environ.setdefault("EID_SERVICE_SECTOR", "https://buergerportal.example")
+    return True
+
+
+def _eid_banner(settings: Settings) -> list[str]:
+    if not settings.eid_enabled:
+        return ["  Online-Ausweis: off (EID_ENABLED=false)", ""]
+    return [f"  eID-Server:     {settings.eid_server_url} (no simulator started)", ""]
+
+
+def _start_eid_simulator(app: Flask, host: str) -> list[str]:
+    """The eID-Server simulator and its eID-Client stand-in (``EID_CLIENT_URL``, default
+    AusweisApp's address) in background threads, trusting the hub's WS-Security certificate."""
     import threading
-    from pathlib import Path
     from urllib.parse import urlsplit
 
     from werkzeug.serving import make_server
 
+    from certs import KeyPurpose, keyring
+    from connectors.eid.schema import InterfaceVersion
     from connectors.eid.simulator.app import build
     from connectors.eid.simulator.config import SimulatorConfig
-    from connectors.eid.tctoken import DEFAULT_CLIENT_URL
 
-    port = int(os.environ.get("EID_SIMULATOR_PORT", "8470"))
-    client_url = os.environ.get("EID_CLIENT_URL", DEFAULT_CLIENT_URL)
+    settings: Settings = app.extensions["settings"]
+    with app.app_context():
+        hub_cert = keyring().active(KeyPurpose.EID_WSSEC).certificate_pem()
+    server = urlsplit(settings.eid_server_url)
     config = SimulatorConfig(
-        var_dir=Path(var_dir) / "eid-simulator",
-        server_url=f"http://{host}:{port}",
-        client_url=client_url,
+        var_dir=_simulator_dir(),
+        server_url=f"http://{host}:{server.port}",
+        client_url=settings.eid_client_url,
+        sector=settings.eid_sector,
+        version=InterfaceVersion(settings.eid_interface_version),
+        service_cert_pem=hub_cert,
     )
+    client_url = settings.eid_client_url
     client = urlsplit(client_url)
-    try:
-        sim = build(config)
-        servers = [
-            make_server(host, port, sim.server_app, threaded=True),
-            make_server(client.hostname or host, client.port or 80, sim.client_app, threaded=True),
-        ]
-    except OSError as exc:
-        reason = f"{exc.strerror}; set EID_SIMULATOR_PORT / EID_CLIENT_URL"
-        return [f"  eID simulator:  not started ({reason})", ""]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    return [
-        f"  eID-Server sim: {config.server_url}/eID   (control page {config.server_url}/)",
-        f"  eID-Client sim: {client_url}",
-        "",
-    ]
+    sim = build(config)
+    started, lines = [], []
+    for name, bind, port, wsgi_app, url in (
+        ("eID-Server sim", host, server.port or 80, sim.server_app, f"{config.server_url}/eID"),
+        ("eID-Client sim", client.hostname or host, client.port or 80, sim.client_app, client_url),
+    ):
+        try:
+            started.append(make_server(bind, port, wsgi_app, threaded=True))
+        except OSError as exc:
+            lines.append(
+                f"  {name}: not started ({exc.strerror}; set EID_SIMULATOR_PORT / EID_CLIENT_URL)"
+            )
+            continue
+        lines.append(f"  {name}: {url}")
+    for running in started:
+        threading.Thread(target=running.serve_forever, daemon=True).start()
+    lines.append(f"  Test cards:     PIN 123456 (control page {config.server_url}/)")
+    return [*lines, ""]
 
 
 def _start_services(app: Flask, host: str, var_dir: os.PathLike[str]) -> list[str]:

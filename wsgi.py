@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 
 from account import init_account
 from certs import check_keys, init_certs
@@ -50,11 +50,38 @@ def create_app(
     init_account(app, settings, clock, store, mailer)
     init_saml(app, settings, clock, store)
     init_idp(app, settings, clock, store)
+    if settings.eid_enabled:
+        _wire_eid(app, settings, clock, store)
     if not settings.is_production:
         app.register_blueprint(outbox)
     app.cli.add_command(migrate_command)
     check_keys(app, settings)  # production refuses to start without its active keys
     return app
+
+
+def _wire_eid(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore) -> None:
+    """The Online-Ausweis: the connector with the hub's keys from certs (key bytes stay there),
+    its TC token / RefreshAddress endpoints, and account's answer to a finished reading. The
+    simulator in development is only other configuration (docs/EID.md)."""
+    from account.eid.card import use_id_request
+    from account.views.eid import finish
+    from certs.eid import EidSigningKey, EidTlsIdentity
+    from connectors.eid import InterfaceVersion
+    from connectors.eid.views import create_blueprint
+    from connectors.eid.wiring import build_transactions, read_pem
+
+    ring = app.extensions["keyring"]
+    tls_ca = settings.eid_server_tls_ca
+    ca = read_pem(tls_ca, "EID_SERVER_TLS_CA") if tls_ca else None
+    app.extensions["eid"] = build_transactions(
+        settings,
+        use_id_request(InterfaceVersion(settings.eid_interface_version)),
+        store,
+        clock,
+        EidSigningKey(ring),
+        EidTlsIdentity(ring, ca),
+    )
+    app.register_blueprint(create_blueprint(lambda: current_app.extensions["eid"], finish))
 
 
 def _mailer(settings: Settings) -> Mailer:

@@ -36,6 +36,15 @@ LABELS: dict[str, object] = {
     AuditEvent.OIDC_TOKEN_REUSE_DETECTED: _l("Wiederverwendung eines Zugangs erkannt und gesperrt"),
     AuditEvent.SAML_LOGIN: _l("Anmeldung bei einem Dienst"),
     AuditEvent.SAML_LOGOUT: _l("Abmeldung durch einen Dienst"),
+    AuditEvent.LOGIN_EID_SUCCEEDED: _l("Anmeldung mit dem Online-Ausweis"),
+    AuditEvent.LOGIN_EID_FAILED: _l("Anmeldung mit dem Online-Ausweis nicht gelungen"),
+    AuditEvent.LOGIN_EID_STEP_UP: _l(
+        "Anmeldung mit dem Online-Ausweis bestätigt (Vertrauensniveau hoch)"
+    ),
+    AuditEvent.EID_LINKED: _l("Online-Ausweis verknüpft"),
+    AuditEvent.EID_UNLINKED: _l("Verknüpfung mit einem Online-Ausweis gelöst"),
+    AuditEvent.EID_REFUSED: _l("Fremden Ausweis abgelehnt"),
+    AuditEvent.PROFILE_EID_REFRESHED: _l("Angaben aus dem Ausweis aktualisiert"),
 }
 
 

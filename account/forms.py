@@ -13,6 +13,7 @@ from wtforms.validators import (
     EqualTo,
     InputRequired,
     Length,
+    Optional,
     Regexp,
     ValidationError,
 )
@@ -60,6 +61,20 @@ class RegisterForm(FlaskForm):
             InputRequired(_l("Bitte wiederholen Sie das Passwort.")),
             EqualTo("password", _l("Die beiden Passwörter stimmen nicht überein.")),
         ],
+    )
+
+
+class EidRegisterForm(FlaskForm):
+    """Registration with the ID card: the profile comes from the card; the e-mail address is
+    needed (verified by a link), a password is optional."""
+
+    email = _email_field()
+    password = PasswordField(
+        _l("Passwort (freiwillig)"), validators=[Optional(), Length(max=PASSWORD_INPUT_LIMIT)]
+    )
+    password_repeat = PasswordField(
+        _l("Passwort wiederholen"),
+        validators=[EqualTo("password", _l("Die beiden Passwörter stimmen nicht überein."))],
     )
 
 

@@ -108,3 +108,37 @@ def account_deleted(to: str, locale: str) -> None:
             _("Ihr Bürgerkonto wurde gelöscht"),
             _("Guten Tag,\n\nIhr Bürgerkonto und Ihre Profildaten wurden gelöscht."),
         )
+
+
+def card_linked(to: str, locale: str) -> None:
+    with force_locale(locale):
+        security = external_url("account.sessions")
+        _send(
+            to,
+            locale,
+            _("Ein Ausweis wurde mit Ihrem Bürgerkonto verknüpft"),
+            _(
+                "Guten Tag,\n\nsoeben wurde ein Ausweis mit Online-Ausweisfunktion mit Ihrem "
+                "Bürgerkonto verknüpft. Mit ihm kann man sich jetzt bei Ihrem Konto anmelden.\n\n"
+                "Waren Sie das nicht, lösen Sie die Verknüpfung bitte sofort unter „Sicherheit“ "
+                "(%(link)s) und ändern Sie Ihr Passwort.",
+                link=security,
+            ),
+        )
+
+
+def card_unlinked(to: str, locale: str) -> None:
+    with force_locale(locale):
+        security = external_url("account.sessions")
+        _send(
+            to,
+            locale,
+            _("Die Verknüpfung mit einem Ausweis wurde gelöst"),
+            _(
+                "Guten Tag,\n\nsoeben wurde die Verknüpfung eines Ausweises mit Ihrem "
+                "Bürgerkonto gelöst. Mit diesem Ausweis kann man sich nicht mehr bei Ihrem Konto "
+                "anmelden.\n\nWaren Sie das nicht, prüfen Sie bitte unter „Sicherheit“ "
+                "(%(link)s) Ihre Anmeldungen und ändern Sie Ihr Passwort.",
+                link=security,
+            ),
+        )

@@ -31,6 +31,9 @@ class Citizen(db.Model):  # type: ignore[name-defined,misc]
     profile_values: Mapped[list[ProfileValue]] = relationship(
         back_populates="citizen", cascade="all, delete-orphan", lazy="selectin"
     )
+    eid_links: Mapped[list[EidLink]] = relationship(
+        back_populates="citizen", cascade="all, delete-orphan", order_by="EidLink.linked_at"
+    )
 
     @property
     def is_verified(self) -> bool:
@@ -68,6 +71,33 @@ class ProfileValue(db.Model):  # type: ignore[name-defined,misc]
     verified_on: Mapped[date | None] = mapped_column(Date())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     citizen: Mapped[Citizen] = relationship(back_populates="profile_values")
+
+
+class EidLink(db.Model):  # type: ignore[name-defined,misc]
+    """An ID card linked to the account (docs/EID.md "eID links").
+
+    The card is known only by its RestrictedID, the card- and sector-specific pseudonym the
+    eID-Server reads (TR-03130-1 §3.3.4), and that only as a SHA-256 digest bound to the sector
+    (account/eid/card.py): enough to find the account, nothing to hand on. One card, one
+    account (unique); an account may have several cards (a new card, an eID card for Union
+    citizens beside a passport …). The document fields only help the citizen tell links apart.
+    """
+
+    __tablename__ = "eid_link"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    citizen_id: Mapped[str] = mapped_column(
+        ForeignKey("citizen.id", ondelete="CASCADE"), index=True
+    )
+    restricted_id_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    #: DocumentType (ICAO 9303 code: ID, UB, AR …) and IssuingState as read at linking.
+    document_type: Mapped[str | None] = mapped_column(String(2))
+    issuing_state: Mapped[str | None] = mapped_column(String(3))
+    #: DateOfExpiry as last read (a new card of the same person has a new RestrictedID).
+    valid_until: Mapped[date | None] = mapped_column(Date())
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    citizen: Mapped[Citizen] = relationship(back_populates="eid_links")
 
 
 def citizen_by_email(email: str) -> Citizen | None:

@@ -13,6 +13,7 @@ from account.attributes import ATTRIBUTES, BY_NAME, PROFILE_EDITABLE, Attribute,
 from account.identity import AttributeValue
 from account.models import Citizen, ProfileValue
 from account.services import services
+from account.spelling import as_written
 from core import audit
 from core.audit import AuditEvent
 from core.clock import to_datetime
@@ -29,6 +30,14 @@ class ProfileRow:
     @property
     def editable(self) -> bool:
         return self.attribute.editable and self.provenance is not Provenance.EID
+
+    @property
+    def shown(self) -> str | None:
+        """The value as the citizen would write it (card values are kept in the card's
+        spelling, see account/spelling.py)."""
+        if self.value is None or self.provenance is not Provenance.EID:
+            return self.value
+        return as_written(self.attribute.name, self.value)
 
 
 def values(citizen: Citizen) -> dict[str, AttributeValue]:

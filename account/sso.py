@@ -103,6 +103,18 @@ class SsoSessions:
             self._save(sso, now)
         return sso
 
+    def raise_level(self, sso: SsoSession, method: Method, level: Level) -> SsoSession:
+        """A new authentication of the same citizen in this session (step-up with the ID
+        card): the method is added, the level is the one just reached, and the limits of that
+        level count from now (TR-03160-1: from the login). The id stays, so relying parties
+        logged in through the session stay with it."""
+        now = self._clock.now()
+        sso.methods = sorted({*sso.methods, method.value})
+        sso.level = level.value
+        sso.auth_time = sso.created_at = sso.last_seen = now
+        self._save(sso, now)
+        return sso
+
     def end(self, sso: SsoSession) -> None:
         ended = self._store.delete(_KEY + sso.id)
         self._store.set_remove(_INDEX + sso.citizen_id, sso.id)

@@ -9,8 +9,14 @@ from urllib.parse import urlsplit
 from certs.types import ALLOWED_ALGORITHMS, KeyAlgorithm, KeyPurpose
 from core.settings import Settings, SettingsError
 
-#: Production refuses to start unless these purposes have an active key (eID: issue 6).
+#: Production refuses to start unless these purposes have an active key.
 MANDATORY_PURPOSES = (KeyPurpose.SAML_SIGNING, KeyPurpose.SAML_ENCRYPTION, KeyPurpose.OIDC_SIGNING)
+#: With the Online-Ausweis enabled the WS-Security and TLS client keys are required as well
+#: (RSA unless CERTS_REQUIRED_KEYS names another algorithm for the purpose).
+EID_KINDS = (
+    (KeyPurpose.EID_WSSEC, KeyAlgorithm.RSA_3072),
+    (KeyPurpose.EID_TLS, KeyAlgorithm.RSA_3072),
+)
 
 KeyKind = tuple[KeyPurpose, KeyAlgorithm]
 
@@ -32,7 +38,10 @@ class Policy:
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
         return cls(
-            required=parse_required(settings.certs_required_keys, settings.is_production),
+            required=_with_eid(
+                parse_required(settings.certs_required_keys, settings.is_production),
+                settings.eid_enabled,
+            ),
             lead_time=timedelta(seconds=settings.certs_publication_lead_time),
             retention=timedelta(seconds=settings.certs_max_token_lifetime),
             key_lifetime=timedelta(days=settings.certs_key_lifetime_days),
@@ -41,6 +50,13 @@ class Policy:
             rotate_imported=settings.certs_rotate_imported,
             host=urlsplit(settings.base_url).hostname or "buergerportal",
         )
+
+
+def _with_eid(required: tuple[KeyKind, ...], eid_enabled: bool) -> tuple[KeyKind, ...]:
+    if not eid_enabled:
+        return required
+    named = {purpose for purpose, _ in required}
+    return required + tuple(kind for kind in EID_KINDS if kind[0] not in named)
 
 
 def parse_required(text: str, production: bool) -> tuple[KeyKind, ...]:

@@ -64,6 +64,16 @@ class AuditEvent(StrEnum):
     OIDC_LOGIN = "oidc.login"
     OIDC_LOGOUT = "oidc.logout"
     OIDC_TOKEN_REUSE_DETECTED = "oidc.token_reuse_detected"
+    # --- Online-Ausweis (eID, account/eid) ---
+    LOGIN_EID_SUCCEEDED = "login.eid.succeeded"
+    LOGIN_EID_FAILED = "login.eid.failed"
+    LOGIN_EID_STEP_UP = "login.eid.step_up"
+    EID_LINKED = "eid.linked"
+    EID_UNLINKED = "eid.unlinked"
+    #: A card linked to another account (or of another person) offered for this one: refused.
+    EID_REFUSED = "eid.refused"
+    PROFILE_EID_REFRESHED = "profile.eid_refreshed"
+    # --- end Online-Ausweis ---
 
 
 class AuditRecord(db.Model):  # type: ignore[name-defined,misc]

@@ -131,6 +131,38 @@ class Settings:
     oidc_access_token_alg: str = "ES256"
     # --- end OpenID Connect provider ----------------------------------------------------------
 
+    # --- Online-Ausweis (eID, issue 6; connectors/eid, account/eid) ---------------------------
+    #: Offer login, registration and step-up with the ID card. Needs the eID-Server settings.
+    eid_enabled: bool = False
+    #: SOAP endpoint of the eID-Server (TR-03130 eID-Interface), https in production.
+    eid_server_url: str = ""
+    #: PEM file of the eID-Server's WS-Security signing certificate (answers must carry it).
+    eid_server_cert: str = ""
+    #: PEM file of the trust anchors for the eID-Server's TLS certificate; empty: system CAs.
+    eid_server_tls_ca: str = ""
+    #: The eID-Client's address (TR-03124-1); production uses exactly the standard one.
+    eid_client_url: str = "http://127.0.0.1:24727/eID-Client"
+    #: eID-Interface version spoken: 2.4.0 or 2.0.2.
+    eid_interface_version: str = "2.4.0"
+    #: The sector of the authorization certificate (RestrictedIDs belong to it); empty: base URL.
+    eid_service_sector: str = ""
+    #: ServerAddress for the TC token when the useIDResponse carries no eCardServerAddress.
+    eid_ecard_server_address: str = ""
+    #: Timeout of one SOAP call, in milliseconds.
+    eid_timeout_ms: int = 10_000
+    #: getResult while noResultYet: at most this many calls, waiting from the first delay
+    #: doubling up to the maximum delay (milliseconds) in between.
+    eid_poll_attempts: int = 8
+    eid_poll_delay_ms: int = 250
+    eid_poll_max_delay_ms: int = 2_000
+    #: Lifetime of one eID transaction (activation link to RefreshAddress), in seconds.
+    eid_transaction_ttl: int = 600
+    # --- end Online-Ausweis --------------------------------------------------------------------
+
+    @property
+    def eid_sector(self) -> str:
+        return self.eid_service_sector or self.base_url
+
     @property
     def oidc_issuer_url(self) -> str:
         return self.oidc_issuer or self.base_url
@@ -188,6 +220,7 @@ class Settings:
         problems += _check_production(self)
         problems += _check_certs(self)
         problems += _check_oidc(self)
+        problems += _check_eid(self)
         problems += _check_saml(self)
         if problems:
             raise SettingsError(problems)
@@ -245,6 +278,19 @@ _ENV_NAMES: dict[str, str] = {
     "oidc_id_token_ttl": "OIDC_ID_TOKEN_TTL",
     "oidc_refresh_token_ttl": "OIDC_REFRESH_TOKEN_TTL",
     "oidc_access_token_alg": "OIDC_ACCESS_TOKEN_ALG",
+    "eid_enabled": "EID_ENABLED",
+    "eid_server_url": "EID_SERVER_URL",
+    "eid_server_cert": "EID_SERVER_CERT",
+    "eid_server_tls_ca": "EID_SERVER_TLS_CA",
+    "eid_client_url": "EID_CLIENT_URL",
+    "eid_interface_version": "EID_INTERFACE_VERSION",
+    "eid_service_sector": "EID_SERVICE_SECTOR",
+    "eid_ecard_server_address": "EID_ECARD_SERVER_ADDRESS",
+    "eid_timeout_ms": "EID_TIMEOUT_MS",
+    "eid_poll_attempts": "EID_POLL_ATTEMPTS",
+    "eid_poll_delay_ms": "EID_POLL_DELAY_MS",
+    "eid_poll_max_delay_ms": "EID_POLL_MAX_DELAY_MS",
+    "eid_transaction_ttl": "EID_TRANSACTION_TTL",
     "saml_entity_id": "SAML_ENTITY_ID",
     "saml_clock_skew": "SAML_CLOCK_SKEW",
     "saml_request_max_age": "SAML_REQUEST_MAX_AGE",
@@ -457,3 +503,71 @@ def _check_certs(s: Settings) -> list[str]:
 
 
 # --- end keys and certificates ---------------------------------------------------------------
+
+
+# --- Online-Ausweis (eID, issue 6) -----------------------------------------------------------
+
+#: The eID-Client address of TR-03124-1 §2.2 (AusweisApp listens there).
+EID_STANDARD_CLIENT_URL = "http://127.0.0.1:24727/eID-Client"
+EID_INTERFACE_VERSIONS = ("2.4.0", "2.0.2")
+_LOOPBACK = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}  # noqa: S104 (a name, not a bind)
+
+
+def _is_loopback(host: str | None) -> bool:
+    return host is not None and (host in _LOOPBACK or host.startswith("127."))
+
+
+def _check_eid(s: Settings) -> list[str]:
+    """The URL rules; the certificate rules (the simulator's certificate is refused in
+    production) are checked when the connector is built (connectors/eid/wiring.py)."""
+    if not s.eid_enabled:
+        return []
+    problems = []
+    server = urlsplit(s.eid_server_url)
+    if server.scheme not in {"http", "https"} or not server.hostname:
+        problems.append("EID_SERVER_URL must be an absolute URL when EID_ENABLED is set")
+    if not s.eid_server_cert:
+        problems.append("EID_SERVER_CERT (PEM of the eID-Server's signing certificate) is required")
+    client = urlsplit(s.eid_client_url)
+    if client.scheme not in {"http", "https"} or not client.hostname or client.query:
+        problems.append("EID_CLIENT_URL must be an absolute URL without a query")
+    if s.eid_interface_version not in EID_INTERFACE_VERSIONS:
+        problems.append("EID_INTERFACE_VERSION must be 2.4.0 or 2.0.2")
+    if s.eid_ecard_server_address and urlsplit(s.eid_ecard_server_address).scheme not in {
+        "http",
+        "https",
+    }:
+        problems.append("EID_ECARD_SERVER_ADDRESS must be an absolute URL")
+    if not 100 <= s.eid_timeout_ms <= 120_000:
+        problems.append("EID_TIMEOUT_MS must be between 100 and 120000")
+    if not 1 <= s.eid_poll_attempts <= 60:
+        problems.append("EID_POLL_ATTEMPTS must be between 1 and 60")
+    if not 0 <= s.eid_poll_delay_ms <= s.eid_poll_max_delay_ms <= 10_000:
+        problems.append("EID_POLL_DELAY_MS must be between 0 and EID_POLL_MAX_DELAY_MS (≤ 10000)")
+    if not 60 <= s.eid_transaction_ttl <= 1800:
+        problems.append("EID_TRANSACTION_TTL must be between 60 and 1800 seconds")
+    return problems + _check_eid_production(s)
+
+
+def _check_eid_production(s: Settings) -> list[str]:
+    """Production talks to a real eID-Server over https, never to the simulator: the simulator
+    listens on the loopback interface over http, so both are refused."""
+    if not s.is_production:
+        return []
+    problems = []
+    for var, url in (
+        ("EID_SERVER_URL", s.eid_server_url),
+        ("EID_ECARD_SERVER_ADDRESS", s.eid_ecard_server_address),
+    ):
+        if url and urlsplit(url).scheme != "https":
+            problems.append(f"{var} must use https in production")
+        if url and _is_loopback(urlsplit(url).hostname):
+            problems.append(f"{var} points at this machine (the eID simulator?) in production")
+    if s.eid_client_url != EID_STANDARD_CLIENT_URL:
+        problems.append(
+            f"EID_CLIENT_URL must be the standard {EID_STANDARD_CLIENT_URL} in production"
+        )
+    return problems
+
+
+# --- end Online-Ausweis ----------------------------------------------------------------------

@@ -63,20 +63,41 @@ def _parse_iso(value: str | None) -> float:
     return moment.timestamp()
 
 
-class XmlsecSigner:
-    """Signs with an RSA key and its certificate given as PEM bytes (loaded once)."""
+class SigningKeySource(Protocol):
+    """Where a signer gets its key: a loaded ``xmlsec.Key`` and the certificate (PEM) that goes
+    with it. Asked once per message, so it must be cheap; a new pair means a rolled-over key."""
 
-    def __init__(
-        self, key_pem: bytes, cert_pem: bytes, clock: Clock, lifetime_seconds: int = 300
-    ) -> None:
-        self._key = xmlsec.Key.from_memory(key_pem, xmlsec.constants.KeyDataFormatPem)
-        certificate = x509.load_pem_x509_certificate(cert_pem)
-        self._issuer = certificate.issuer.rfc4514_string()
-        self._serial = str(certificate.serial_number)
+    def signing_key(self) -> tuple[xmlsec.Key, bytes]: ...
+
+
+class FixedSigningKey:
+    def __init__(self, key: xmlsec.Key, cert_pem: bytes) -> None:
+        self._pair = (key, cert_pem)
+
+    def signing_key(self) -> tuple[xmlsec.Key, bytes]:
+        return self._pair
+
+
+class KeySourceSigner:
+    """Signs with the key its :class:`SigningKeySource` names now (the hub's key lives in
+    ``certs``, which hands out a loaded key, never the key bytes)."""
+
+    def __init__(self, source: SigningKeySource, clock: Clock, lifetime_seconds: int = 300) -> None:
+        self._source = source
         self._clock = clock
         self._lifetime = lifetime_seconds
+        self._names: dict[bytes, tuple[str, str]] = {}
+
+    def _issuer_serial(self, cert_pem: bytes) -> tuple[str, str]:
+        names = self._names.get(cert_pem)
+        if names is None:
+            certificate = x509.load_pem_x509_certificate(cert_pem)
+            names = (certificate.issuer.rfc4514_string(), str(certificate.serial_number))
+            self._names = {cert_pem: names}  # only the current certificate is kept
+        return names
 
     def sign(self, envelope: Element) -> Element:
+        key, cert_pem = self._source.signing_key()
         header, body = _header_and_body(envelope, create_header=True)
         security = etree.SubElement(header, qname(WSSE, "Security"), nsmap={"wsse": WSSE})
         security.set(qname(SOAP, "mustUnderstand"), "1")
@@ -97,9 +118,9 @@ class XmlsecSigner:
         context = xmlsec.SignatureContext()
         context.register_id(body, "Id", WSU)
         context.register_id(timestamp, "Id", WSU)
-        context.key = self._key
+        context.key = key
         context.sign(signature)
-        signature.append(self._key_info())
+        signature.append(self._key_info(*self._issuer_serial(cert_pem)))
         return envelope
 
     def _timestamp(self, security: Element) -> Element:
@@ -110,15 +131,25 @@ class XmlsecSigner:
         etree.SubElement(timestamp, qname(WSU, "Expires")).text = _iso(now + self._lifetime)
         return timestamp
 
-    def _key_info(self) -> Element:
+    def _key_info(self, issuer: str, serial: str) -> Element:
         key_info = etree.Element(qname(DS, "KeyInfo"), nsmap={"ds": DS})
         reference = etree.SubElement(key_info, qname(WSSE, "SecurityTokenReference"))
         issuer_serial = etree.SubElement(
             etree.SubElement(reference, qname(DS, "X509Data")), qname(DS, "X509IssuerSerial")
         )
-        etree.SubElement(issuer_serial, qname(DS, "X509IssuerName")).text = self._issuer
-        etree.SubElement(issuer_serial, qname(DS, "X509SerialNumber")).text = self._serial
+        etree.SubElement(issuer_serial, qname(DS, "X509IssuerName")).text = issuer
+        etree.SubElement(issuer_serial, qname(DS, "X509SerialNumber")).text = serial
         return key_info
+
+
+class XmlsecSigner(KeySourceSigner):
+    """Signs with an RSA key and its certificate given as PEM bytes (loaded once)."""
+
+    def __init__(
+        self, key_pem: bytes, cert_pem: bytes, clock: Clock, lifetime_seconds: int = 300
+    ) -> None:
+        key = xmlsec.Key.from_memory(key_pem, xmlsec.constants.KeyDataFormatPem)
+        super().__init__(FixedSigningKey(key, cert_pem), clock, lifetime_seconds)
 
 
 class XmlsecVerifier:

@@ -17,6 +17,7 @@ from connectors.eid.simulator.config import SimulatorConfig
 from connectors.eid.simulator.server import SimulatedEidServer
 from connectors.eid.simulator.standin import Choice, Page, Problem, StandIn
 from connectors.eid.simulator.state import SimulatorState
+from connectors.eid.wiring import SIMULATOR_MARK
 from connectors.eid.wssec import XmlsecSigner, XmlsecVerifier
 from core.clock import Clock, SystemClock
 
@@ -67,7 +68,7 @@ def build(
 ) -> Simulator:
     """``clock`` drives sessions and card expiry; WS-Security timestamps always use real
     time (the peer checks them against its own real clock)."""
-    signing = signing or keys.load_or_create(config.var_dir, "wssec", "eID-Server-Simulator")
+    signing = signing or keys.load_or_create(config.var_dir, "wssec", SIMULATOR_MARK)
     state = SimulatorState(clock or SystemClock(), config.session_ttl)
     real = SystemClock()
     verifier = XmlsecVerifier(config.service_cert_pem, real) if config.service_cert_pem else None
