@@ -24,6 +24,12 @@ def applications() -> ResponseReturnValue:
         .where(StatusApplication.citizen_id == identity.citizen_id)
         .order_by(StatusApplication.updated_at.desc(), StatusApplication.created_at.desc())
     )
-    rows = list(db.session.scalars(query))
+    # newest first by the time the services report for their latest change (the hub's
+    # receiving time could reorder updates that arrive late)
+    rows = sorted(
+        db.session.scalars(query),
+        key=lambda a: max((e.occurred_at for e in a.events), default=a.updated_at),
+        reverse=True,
+    )
     names = {row.client_id: registry.display_name(row.client_id) for row in rows}
     return render_template("status/applications.html", rows=rows, names=names, label=states.label)

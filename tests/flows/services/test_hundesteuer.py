@@ -1,6 +1,6 @@
 """Hundesteuer over SAML, level substantial: the SP asks RequestedAuthnContext minimum
-STORK-QAA-Level-3 and the hub, which cannot raise a password session to substantial yet (no
-second factor, no ID-card login in the Bürgerkonto), stops at its level page. The form story
+STORK-QAA-Level-3 and the hub, which cannot raise a password session to substantial (no second
+factor; with the ID card: test_with_the_card.py), stops at its level page. The form story
 (owner prefilled, dog details, start date) and the clerk's states run against the same
 definition configured at level low (``at_level``)."""
 

@@ -3,10 +3,10 @@ paid online before submission: PayPal-shaped (order, approval, capture, signed w
 GiroCheckout-shaped (hash-signed start and notification) simulators, approve, decline, abandon,
 duplicate and forged notifications; clerk states and the citizen's timeline in the hub.
 
-The service asks for level high. Until the Bürgerkonto offers the ID-card login, the hub
-honestly stops a password session at its level page (first test). The rest of the story runs
-against the same definition configured at level low (``at_level``): the hub asserts low, the
-service asks for and accepts low; nothing claims a level that was not performed.
+The service asks for level high: the hub stops a password session at its level page (first
+test; with the ID card, test_with_the_card.py). The payment stories run against the same
+definition configured at level low (``at_level``): the hub asserts low, the service asks for
+and accepts low; nothing claims a level that was not performed.
 """
 
 from __future__ import annotations

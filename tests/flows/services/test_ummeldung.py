@@ -1,6 +1,6 @@
 """Anmeldung / Ummeldung over OpenID Connect, level high. The service asks ``acr_values`` high;
-a password session is stopped at the hub's level page (the ID-card login of the Bürgerkonto is
-not there yet). The form story (old address from the card, fixed; new address, moving date,
+a password session is stopped at the hub's level page (with the ID card:
+test_with_the_card.py). The form story (old address from the card, fixed; new address, moving date,
 co-moving persons; landlord's code), the receipt and the clerk's states run against the same
 definition configured at level low (``at_level``), which the hub and the service both honour."""
 

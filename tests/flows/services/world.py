@@ -214,28 +214,25 @@ def world(
     tmp: Path,
     services: dict[str, Service],
     deliver_notifications: bool = True,
+    served_hub: tuple[Flask, str] | None = None,
 ) -> Iterator[World]:
-    """Everything served; ``services`` maps a key to the (possibly test-adjusted) definition."""
+    """Everything served; ``services`` maps a key to the (possibly test-adjusted) definition.
+    ``served_hub``: a hub already served elsewhere (app, URL), e.g. the one with the eID."""
     with ExitStack() as stack:
-        late = {name: LateApp() for name in ("hub", "paypal", "giro", *services)}
+        names = (
+            ("paypal", "giro", *services) if served_hub else ("hub", "paypal", "giro", *services)
+        )
+        late = {name: LateApp() for name in names}
         running = {
             name: dev_services.serve(name, app, "127.0.0.1", 0) for name, app in late.items()
         }
         for item in running.values():
             stack.callback(item.stop)
         urls = {name: item.url for name, item in running.items()}
-        settings = Settings(
-            environment=Environment.TEST,
-            secret_key="services-flow-secret-" + "x" * 32,
-            base_url=urls["hub"],
-            database_url=database_url,
-            redis_url=REDIS_URL if backend == POSTGRES else "",
-            mail_outbox_dir=tmp / "outbox",
-            var_dir=tmp / "hub",
-        )
-        hub = _hub(settings, store)
-        stack.callback(_dispose, hub)
-        late["hub"].target = hub
+        if served_hub is not None:
+            hub, urls["hub"] = served_hub
+        else:
+            hub = _served_hub(stack, late["hub"], urls["hub"], backend, database_url, store, tmp)
         paypal = PayPalSimulator(
             urls["paypal"],
             {
@@ -271,6 +268,30 @@ def world(
             dev_services.register_service(hub, service, app, urls[key])
             the_world.services[key] = ServiceHandle(service, app, urls[key])
         yield the_world
+
+
+def _served_hub(
+    stack: ExitStack,
+    late: LateApp,
+    url: str,
+    backend: str,
+    database_url: str,
+    store: KeyValueStore,
+    tmp: Path,
+) -> Flask:
+    settings = Settings(
+        environment=Environment.TEST,
+        secret_key="services-flow-secret-" + "x" * 32,
+        base_url=url,
+        database_url=database_url,
+        redis_url=REDIS_URL if backend == POSTGRES else "",
+        mail_outbox_dir=tmp / "outbox",
+        var_dir=tmp / "hub",
+    )
+    hub = _hub(settings, store)
+    stack.callback(_dispose, hub)
+    late.target = hub
+    return hub
 
 
 def _first_paying(services: dict[str, Service], urls: dict[str, str]) -> str:
