@@ -13,8 +13,9 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+## translations: compile every catalogue (hub and service apps share translations/; never fuzzy)
 translations: $(BIN)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d translations -f --statistics
+	$(BIN)/pybabel compile -d translations --statistics
 
 ## run: the hub on http://127.0.0.1:$(PORT) with SQLite, the in-process store and demo data
 run: $(BIN)/.installed translations
@@ -43,7 +44,7 @@ migrate: $(BIN)/.installed
 	$(BIN)/flask --app wsgi migrate
 
 i18n-extract: $(BIN)/.installed
-	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.venv var .git' -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel extract -F babel.cfg --ignore-dirs='.venv var .git' -k _l -k lazy_gettext -o translations/messages.pot --no-location --sort-output --project=Bürgerportal --copyright-holder='Bürgerportal' .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 clean:
