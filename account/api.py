@@ -66,6 +66,29 @@ def login_url(
     return url_for("account.login") + "?" + urlencode(params)
 
 
+def card_login_url(
+    next_path: str, cancel_path: str | None = None, locale: str | None = None
+) -> str | None:
+    """The login with the Online-Ausweis (for a logged-in citizen: the step-up of this session
+    with a card of the same account), coming back to the local path ``next_path``; the page
+    offers ``cancel_path`` to go back to the relying party. None when the Online-Ausweis is
+    off. A card login reaches level high, or the lower level the eID document reached."""
+    if "eid" not in current_app.extensions:
+        return None
+    params = {"next": next_path}
+    if cancel_path:
+        params["abbrechen"] = cancel_path
+    if locale:
+        params["lang"] = locale
+    return url_for("account.eid_start") + "?" + urlencode(params)
+
+
+def card_tried_since(identity: Identity, since: float) -> bool:
+    """Whether the session's latest login, at or after ``since``, was one with the ID card (a
+    step-up that still falls short must not ask for the card again and again)."""
+    return Method.EID in identity.methods and identity.auth_time >= since
+
+
 def attributes_of(citizen_id: str) -> dict[str, AttributeValue] | None:
     """The citizen's current attributes with provenance; None when the account is gone."""
     citizen = citizen_by_id(citizen_id)

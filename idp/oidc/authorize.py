@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from account import api
 from account.attributes import BY_NAME
-from account.identity import Identity
+from account.identity import Identity, Level
 from core import audit
 from core.audit import AuditEvent
 from core.db import db
@@ -136,22 +136,26 @@ def released(client: OidcClient, auth_request: AuthRequest) -> set[str]:
 def _proceed(auth_request: AuthRequest, client: OidcClient) -> ResponseReturnValue:
     identity = api.current_identity()
     silent = "none" in auth_request.prompt
+    required = minimum_level(client, auth_request)
     if identity is None or _needs_login(auth_request, identity):
         if silent:
             return _fail(auth_request, "login_required", "the citizen is not logged in")
-        login = api.login_url(
+        card = _card_login(auth_request) if required is not Level.LOW else None
+        login = card or api.login_url(
             _resume_url(auth_request),
             force=identity is not None,
             login_hint=auth_request.login_hint,
             locale=auth_request.ui_locale,
         )
         return redirect(login, 303)
-    required = minimum_level(client, auth_request)
     if not identity.level.at_least(required):
         if silent:
             return _fail(
                 auth_request, "unmet_authentication_requirements", "level of assurance too low"
             )
+        step_up = _card_login(auth_request)
+        if step_up and not api.card_tried_since(identity, auth_request.created_at):
+            return redirect(step_up, 303)
         return _level_page(auth_request, client, identity, required.value)
     attributes = released(client, auth_request)
     asked = "consent" in auth_request.prompt
@@ -160,6 +164,17 @@ def _proceed(auth_request: AuthRequest, client: OidcClient) -> ResponseReturnVal
             return _fail(auth_request, "consent_required", "consent is needed")
         return _consent_page(auth_request, client, identity, attributes)
     return _issue(auth_request, client, identity, attributes)
+
+
+def _card_login(auth_request: AuthRequest) -> str | None:
+    """The step-up (or login) with the Online-Ausweis, back into this request afterwards; its
+    cancel link answers the client ``unmet_authentication_requirements``. The ``acr`` of the
+    answer is the level the card login actually reached (``idp/oidc/tokens.py``)."""
+    return api.card_login_url(
+        _resume_url(auth_request),
+        url_for("oidc.cancel", request_id=auth_request.id),
+        auth_request.ui_locale,
+    )
 
 
 def _fail(auth_request: AuthRequest, error: str, description: str) -> ResponseReturnValue:

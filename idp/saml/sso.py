@@ -239,21 +239,33 @@ def continue_(handle: str) -> ResponseReturnValue:
     if needed is None:
         return _answer_error(handle, sp, pending, NO_AUTHN_CONTEXT)
     if identity is None or (pending.force_authn and not fresh):
-        return redirect(api.login_url(here, force=pending.force_authn), 303)
+        card = _card_login(handle) if needed is not Level.LOW else None
+        return redirect(card or api.login_url(here, force=pending.force_authn), 303)
     if not loa.acceptable(identity.level, pending.requested, Level(sp.min_level)):
         if identity.level.at_least(needed) or pending.is_passive:
             return _answer_error(
                 handle, sp, pending, NO_AUTHN_CONTEXT if not pending.is_passive else NO_PASSIVE
             )
+        step_up = _card_login(handle)
+        if step_up and not api.card_tried_since(identity, pending.started_at):
+            return redirect(step_up, 303)
         return _step_up(handle, sp, needed, identity.level)
     return _answer(handle, sp, pending, identity)
+
+
+def _card_login(handle: str) -> str | None:
+    """The step-up (or login) with the Online-Ausweis, back to this request; its cancel link
+    answers the SP NoAuthnContext. The assertion names the level the card login reached."""
+    return api.card_login_url(
+        url_for("saml.sso_continue", handle=handle), url_for("saml.sso_cancel", handle=handle)
+    )
 
 
 def _step_up(
     handle: str, sp: ServiceProvider, needed: Level, current: Level
 ) -> ResponseReturnValue:
-    """The level asked for needs the ID card (or a second factor), which cannot be used yet
-    (issue 6 brings the ID-card login; then this steps up to it)."""
+    """The level asked for is out of reach: the Online-Ausweis is off, or the card login just
+    made did not reach it (e.g. an eID type of level substantial)."""
     return render_template(
         "saml/level.html",
         sp=sp,
