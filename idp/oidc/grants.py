@@ -1,9 +1,15 @@
 """Authorization codes: single-use, short-lived, bound to client, redirect_uri and PKCE.
 
-RFC 6749 §4.1.2 and RFC 9700 §4.5: a code lives at most 60 s and is taken from the store in
-one atomic step (``GETDEL``), so of many concurrent redemptions exactly one gets it. A second
-use finds the code gone and a *redeemed* marker instead: then what the first use issued is
-revoked (RFC 6749 §4.1.2 "SHOULD revoke").
+RFC 6749 §4.1.2 and RFC 9700 §4.5: a code lives at most 60 s. A redemption first claims the
+code by storing its *redeemed* marker with ``SET NX`` — naming the refresh-token family the
+tokens are going to belong to — and only then takes the code and issues. The marker stays for
+its whole TTL, so of many concurrent redemptions exactly one ever claims the code, and every
+other use, at any moment after the claim, finds the marker and revokes that family (RFC 6749
+§4.1.2 "SHOULD revoke"), with the access tokens that live only as long as it
+(:func:`idp.oidc.refresh.family_live`). The first such use also sets a *replayed* flag
+(``SET NX``: it alone audits). A use that comes while the first redemption is still issuing
+revokes a family that has no rows yet; so the first redemption, once its tokens are committed,
+looks for the flag (:func:`replayed_meanwhile`) and revokes them itself.
 """
 
 from __future__ import annotations
@@ -11,11 +17,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import asdict, dataclass
 
+from core.db import new_id
 from core.store.base import dumps, loads
 from idp.oidc.config import oidc
 
 _CODE = "oidc:code:"
 _REDEEMED = "oidc:code-redeemed:"
+_REPLAYED = "oidc:code-replayed:"
 MAX_CODE_LENGTH = 128
 
 
@@ -59,34 +67,66 @@ def issue_code(code_grant: CodeGrant) -> str:
     return code
 
 
-def take_code(code: str) -> CodeGrant | None:
-    """The code's grant, removed in the same step; None when unknown, used or expired."""
-    if not code or len(code) > MAX_CODE_LENGTH:
+@dataclass(frozen=True)
+class Claimed:
+    """A code this redemption has claimed, and the family its tokens must belong to."""
+
+    code_grant: CodeGrant
+    family_id: str
+
+
+def _valid(code: str) -> bool:
+    return bool(code) and len(code) <= MAX_CODE_LENGTH
+
+
+def _marker_ttl() -> int:
+    settings = oidc().settings
+    return max(settings.oidc_access_token_ttl, 10 * settings.oidc_code_ttl)
+
+
+def claim_code(code: str) -> Claimed | None:
+    """Claim ``code`` for this redemption: the marker first (``SET NX``), then the code is
+    taken. None when unknown, expired, already claimed or used: then call :func:`first_replay`.
+    """
+    if not _valid(code):
         return None
     config = oidc()
-    data = loads(config.store.take(_CODE + config.keyed_hash(code)))
+    key = _CODE + config.keyed_hash(code)
+    data = loads(config.store.get(key))  # an unknown code leaves no marker behind
     if not isinstance(data, dict):
         return None
-    return CodeGrant(
+    family_id = new_id()
+    marker = {"client_id": data["grant"]["client_id"], "family_id": family_id}
+    if not config.store.add(_REDEEMED + config.keyed_hash(code), dumps(marker), _marker_ttl()):
+        return None  # another redemption claimed it first
+    data = loads(config.store.take(key))
+    if not isinstance(data, dict):
+        return None  # expired in between
+    code_grant = CodeGrant(
         grant=Grant.from_dict(data["grant"]),
         redirect_uri=data["redirect_uri"],
         code_challenge=data["code_challenge"],
         nonce=data["nonce"],
     )
+    return Claimed(code_grant, family_id)
 
 
-def mark_redeemed(code: str, client_id: str, family_id: str | None, jti: str) -> None:
-    """Remember what the code bought, so that a replay can revoke it."""
+def replayed_meanwhile(code: str) -> bool:
+    """After issuing for a claimed code: True when a second use has come since the claim."""
     config = oidc()
-    ttl = max(config.settings.oidc_access_token_ttl, 10 * config.settings.oidc_code_ttl)
-    marker = {"client_id": client_id, "family_id": family_id, "jti": jti}
-    config.store.set(_REDEEMED + config.keyed_hash(code), dumps(marker), ttl)
+    return config.store.get(_REPLAYED + config.keyed_hash(code)) is not None
 
 
-def take_redeemed(code: str) -> dict[str, str | None] | None:
-    """For a replayed code: what its first use issued (once)."""
-    if not code or len(code) > MAX_CODE_LENGTH:
+def first_replay(code: str) -> dict[str, str | None] | None:
+    """For a second use of a claimed code: the claim (what to revoke), for the first such use
+    only; None for the later ones and for codes never claimed (nothing is stored for those)."""
+    if not _valid(code):
         return None
     config = oidc()
-    data = loads(config.store.take(_REDEEMED + config.keyed_hash(code)))
-    return data if isinstance(data, dict) else None
+    hashed = config.keyed_hash(code)
+    data = loads(config.store.get(_REDEEMED + hashed))
+    if not isinstance(data, dict):
+        return None
+    if not config.store.add(_REPLAYED + hashed, b"1", _marker_ttl()):
+        return None
+    return data

@@ -108,6 +108,19 @@ def reuse_detected(family_id: str, client_id: str, citizen_id: str) -> None:
     db.session.commit()
 
 
+def family_live(family_id: str) -> bool:
+    """True while the family has a token not revoked (used ones count: rotation, not
+    revocation). Its access tokens live only as long (RFC 7009 §2.1): revoking the family —
+    by the client, by reuse detection, by logout of its SSO session (Back-Channel Logout 1.0
+    §2.7) or by the citizen withdrawing consent — ends them too."""
+    found = db.session.scalar(
+        select(OidcRefreshToken.id)
+        .where(OidcRefreshToken.family_id == family_id, OidcRefreshToken.revoked_at.is_(None))
+        .limit(1)
+    )
+    return found is not None
+
+
 def revoke_family(family_id: str) -> None:
     _revoke(OidcRefreshToken.family_id == family_id)
 

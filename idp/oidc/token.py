@@ -1,8 +1,10 @@
 """The token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3): authorization_code and refresh_token.
 
-The code is taken from the store atomically (exactly one redemption wins), must belong to the
-authenticated client, name the same redirect_uri and prove PKCE S256 (RFC 7636 §4.6). A code
-presented again revokes what its first use issued (RFC 6749 §4.1.2, RFC 9700 §4.5).
+The code is claimed atomically (exactly one redemption wins, see :mod:`idp.oidc.grants`), must
+belong to the authenticated client, name the same redirect_uri and prove PKCE S256 (RFC 7636
+§4.6). A code presented again revokes what its first use issued (RFC 6749 §4.1.2, RFC 9700
+§4.5), even while that first use is still issuing. A code whose SSO session has ended by the
+time its tokens exist buys nothing (Back-Channel Logout 1.0 §2.7: the logout ends the grant).
 """
 
 from __future__ import annotations
@@ -81,18 +83,30 @@ def token() -> Response:
 
 def _authorization_code(client: OidcClient) -> dict[str, Any]:
     code = request.form.get("code", "")
-    found = grants.take_code(code)
-    if found is None:
+    claimed = grants.claim_code(code)
+    if claimed is None:
         _replayed(code)
         raise TokenError("invalid_grant", "the code is invalid, expired or used")
+    found = claimed.code_grant
     _check_binding(client, found)
     grant = found.grant
     if not api.citizen_exists(grant.citizen_id):
         raise TokenError("invalid_grant", "the account no longer exists")
-    body, family_id, jti = tokens.token_response(client, grant, found.nonce)
+    family = refresh.issue(grant, claimed.family_id)  # the family the claim names
+    body, _family, _jti = tokens.token_response(client, grant, found.nonce, rotated=family)
     db.session.commit()
-    grants.mark_redeemed(code, client.client_id, family_id, jti)
+    # checked after the commit, so a replay or logout that came meanwhile is never missed
+    if grants.replayed_meanwhile(code):
+        _revoke(claimed.family_id)  # the replay has audited and answered invalid_grant
+    elif not api.session_is_live(grant.session_id):
+        _revoke(claimed.family_id)
+        raise TokenError("invalid_grant", "the session of this code has ended")
     return body
+
+
+def _revoke(family_id: str) -> None:
+    refresh.revoke_family(family_id)
+    db.session.commit()
 
 
 def _check_binding(client: OidcClient, found: CodeGrant) -> None:
@@ -111,12 +125,11 @@ def _check_binding(client: OidcClient, found: CodeGrant) -> None:
 
 
 def _replayed(code: str) -> None:
-    marker = grants.take_redeemed(code)
+    marker = grants.first_replay(code)
     if marker is None:
         return
-    tokens.revoke_access(marker.get("jti"))
     family_id = marker.get("family_id")
-    if family_id:
+    if family_id:  # its access tokens end with it (tokens.access_grant)
         refresh.revoke_family(family_id)
     audit.record(
         AuditEvent.OIDC_TOKEN_REUSE_DETECTED,

@@ -1,8 +1,10 @@
 """Minting tokens: ID token (OIDC Core §2, §3.1.3.6), access token as JWT (RFC 9068).
 
 Access tokens are short-lived; each one's grant is kept in the store under its ``jti`` for its
-lifetime, so userinfo finds the citizen (the ``sub`` is a pairwise pseudonym) and revocation is
-a delete.
+lifetime, so userinfo finds the citizen (the ``sub`` is a pairwise pseudonym) and revoking the
+token itself is a delete. Every citizen's access token belongs to the refresh-token family of
+its grant and is honoured only while that family is live (RFC 7009 §2.1), so logout, consent
+withdrawal, reuse detection and refresh-token revocation end it at once, not at its ``exp``.
 """
 
 from __future__ import annotations
@@ -64,10 +66,14 @@ def access_token(client: OidcClient, grant: Grant, family_id: str | None) -> tup
 
 
 def access_grant(jti: str) -> tuple[Grant, str | None] | None:
+    """The grant of a live access token: on record and its refresh-token family not revoked."""
     data = loads(oidc().store.get(_AT + jti)) if jti and len(jti) <= 64 else None
     if not isinstance(data, dict):
         return None
-    return Grant.from_dict(data["grant"]), data.get("family_id")
+    family_id = data.get("family_id")
+    if family_id is not None and not refresh.family_live(str(family_id)):
+        return None
+    return Grant.from_dict(data["grant"]), family_id
 
 
 def revoke_access(jti: str | None) -> None:
