@@ -18,6 +18,7 @@ from account.profile import values
 from account.services import services
 from core import audit
 from core.audit import AuditEvent
+from core.clock import to_datetime
 from core.db import db
 
 EMAIL_CHANGE = "email-change"
@@ -52,6 +53,16 @@ def export(citizen: Citizen, client_address: str) -> dict[str, Any]:
             }
             for name, v in values(citizen).items()
         },
+        "id_cards": [
+            {
+                "document_type": link.document_type,
+                "issuing_state": link.issuing_state,
+                "valid_until": _iso(link.valid_until),
+                "linked_at": _iso(link.linked_at),
+                "last_used_at": _iso(link.last_used_at),
+            }
+            for link in citizen.eid_links
+        ],
         "sessions": [
             {
                 "started": sso.created_at,
@@ -73,10 +84,13 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def delete(citizen: Citizen, password: str, client_address: str) -> bool:
-    """Delete after the password was re-entered; False (and nothing changed) when wrong."""
+def delete(
+    citizen: Citizen, password: str, client_address: str, *, card_confirmed: bool = False
+) -> bool:
+    """Delete after the password was re-entered (an account without one: after a fresh card
+    login, ``card_confirmed``); False (and nothing changed) when wrong."""
     s = services()
-    if not s.hashing.verify(citizen.password_hash, password):
+    if not card_confirmed and not s.hashing.verify(citizen.password_hash, password):
         return False
     email, locale, citizen_id = citizen.email, citizen.preferred_locale, citizen.id
     db.session.delete(citizen)
@@ -89,11 +103,17 @@ def delete(citizen: Citizen, password: str, client_address: str) -> bool:
 
 
 def request_email_change(
-    citizen: Citizen, new_email: str, password: str, client_address: str
+    citizen: Citizen,
+    new_email: str,
+    password: str,
+    client_address: str,
+    *,
+    card_confirmed: bool = False,
 ) -> bool:
-    """Mail a confirmation link to the new address (after the password was re-entered)."""
+    """Mail a confirmation link to the new address (after the password was re-entered, or for
+    an account without one after a fresh card login, ``card_confirmed``)."""
     s = services()
-    if not s.hashing.verify(citizen.password_hash, password):
+    if not card_confirmed and not s.hashing.verify(citizen.password_hash, password):
         return False
     if citizen_by_email(new_email) is None:
         token = s.links.issue(
@@ -122,6 +142,8 @@ def confirm_email_change(token: str, client_address: str) -> Citizen | None:
     if citizen is None or citizen_by_email(new_email) is not None:
         return None
     citizen.email = new_email
+    if citizen.email_verified_at is None:  # the link reached the new mailbox (card accounts)
+        citizen.email_verified_at = to_datetime(s.clock.now())
     citizen.credential_version += 1  # reset links mailed to the old address die with it
     audit.record(
         AuditEvent.EMAIL_CHANGED,

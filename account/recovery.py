@@ -22,7 +22,11 @@ def request_reset(email: str, client_address: str) -> None:
     """Mail a link when the account exists; the caller answers the same in every case."""
     s = services()
     citizen = citizen_by_email(email)
-    if citizen is None or not s.store.add(f"reset-sent:{citizen.id}", b"1", REQUEST_INTERVAL):
+    if citizen is None or (citizen.eid_links and not citizen.is_verified):
+        # an account made with the ID card whose address is not confirmed yet: the mailbox
+        # may not be the card holder's (a typo), so it gets no way into the account
+        return
+    if not s.store.add(f"reset-sent:{citizen.id}", b"1", REQUEST_INTERVAL):
         return
     token = s.links.issue(
         RESET,

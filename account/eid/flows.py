@@ -32,6 +32,16 @@ from core.audit import AuditEvent
 from core.clock import to_datetime
 from core.db import db
 
+#: How recent a card login must be to stand in for the password of an account without one
+#: (e-mail change, deletion).
+CARD_CONFIRMATION_SECONDS = 10 * 60
+
+
+def card_confirms(sso: SsoSession) -> bool:
+    """Whether this session's latest login was one with the ID card, recently enough."""
+    recent = services().clock.now() - sso.auth_time <= CARD_CONFIRMATION_SECONDS
+    return Method.EID.value in sso.methods and recent
+
 
 class Refusal(StrEnum):
     #: The card is linked to another Bürgerkonto.

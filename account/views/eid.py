@@ -9,14 +9,18 @@ waits for the citizen (``account.eid.pending``) only as translated profile value
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.exceptions import TooManyRequests
 
+from account.attributes import ATTRIBUTES
 from account.eid import flows, pending
 from account.eid.card import CardReading, UnusableReadingError, translate
 from account.eid.refresh import Change
@@ -97,8 +101,37 @@ def as_written_filter(value: str, attribute: str) -> str:
     return as_written(attribute, value)
 
 
-def _today() -> Any:
+def _today() -> date:
     return datetime.fromtimestamp(services().clock.now(), tz=UTC).date()
+
+
+# --- an account without password confirms with the card ------------------------------------
+
+
+@dataclass(frozen=True)
+class CardConfirmation:
+    """For a form that asks for the current password, on an account that has none."""
+
+    #: Where to log in with the card again; None when this session's card login is recent.
+    url: str | None
+    possible: bool = True
+
+    @property
+    def confirmed(self) -> bool:
+        return self.url is None and self.possible
+
+
+def card_instead_of_password(form: FlaskForm) -> CardConfirmation | None:
+    """None for an account with a password (the form stays as it is). Otherwise the form loses
+    its password field, and a card login of the last minutes confirms instead."""
+    if me().password_hash is not None:
+        return None
+    del form["password"]
+    if flows.card_confirms(my_session()):
+        return CardConfirmation(None)
+    if "eid" not in current_app.extensions:
+        return CardConfirmation(None, possible=False)
+    return CardConfirmation(url_for("account.eid_start", next=request.full_path.rstrip("?")))
 
 
 # --- starting -----------------------------------------------------------------------------------
@@ -135,7 +168,17 @@ def link_start() -> ResponseReturnValue:
     return _start_page(transactions(), purpose)
 
 
+#: Card transactions one client address may start per window: each lets an eID-Client open a
+#: session at the eID-Server, whose number is limited (``useID#tooManyOpenSessions``).
+STARTS_PER_WINDOW, START_WINDOW = 30, 10 * 60
+
+
 def _start_page(service: EidTransactions, purpose: dict[str, str]) -> ResponseReturnValue:
+    if services().store.incr("eid-starts:" + client_address(), START_WINDOW) > STARTS_PER_WINDOW:
+        raise TooManyRequests(
+            _("Zu viele Anmeldungen mit dem Online-Ausweis. Bitte warten Sie einige Minuten."),
+            retry_after=START_WINDOW,
+        )
     started = service.start(session_binding(), purpose)
     return render_template(
         "account/eid_start.html",
@@ -293,8 +336,6 @@ def _expired() -> ResponseReturnValue:
 
 def _card_rows(reading: CardReading) -> list[tuple[object, str, str]]:
     """(label, as the citizen writes it, as on the card) in the order of the attribute table."""
-    from account.attributes import ATTRIBUTES
-
     return [
         (a.label, as_written(a.name, reading.values[a.name]), reading.values[a.name])
         for a in ATTRIBUTES

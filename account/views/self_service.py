@@ -20,6 +20,7 @@ from account.forms import (
 )
 from account.services import services
 from account.views import bp, client_address, login_required, me, my_session
+from account.views.eid import card_instead_of_password
 from core import audit
 from core.audit import AuditEvent
 from core.db import db
@@ -128,16 +129,24 @@ def change_password() -> ResponseReturnValue:
 @login_required
 def change_email() -> ResponseReturnValue:
     form = EmailChangeForm()
+    card = card_instead_of_password(form)  # an account without password: a recent card login
+    if card is not None and not card.confirmed:
+        return render_template("account/change_email.html", form=form, card=card)
     if form.validate_on_submit():
         new_email = normalise(form.email.data or "") or ""
         if lifecycle.request_email_change(
-            me(), new_email, form.password.data or "", client_address()
+            me(), new_email, _password(form), client_address(), card_confirmed=card is not None
         ):
             flash(_("Wir haben einen Bestätigungslink an die neue Adresse geschickt."), "success")
             return redirect(url_for("account.profile"), 303)
         form.password.errors = [_("Das aktuelle Passwort ist nicht richtig.")]
     status = 400 if request.method == "POST" else 200
-    return render_template("account/change_email.html", form=form), status
+    return render_template("account/change_email.html", form=form, card=card), status
+
+
+def _password(form: EmailChangeForm | DeleteForm) -> str:
+    field = form.password  # None when a card login confirms instead
+    return (field.data or "") if field is not None else ""
 
 
 @bp.route("/email-bestaetigen/<token>", methods=["GET", "POST"])
@@ -179,11 +188,16 @@ def export() -> ResponseReturnValue:
 @login_required
 def delete_account() -> ResponseReturnValue:
     form = DeleteForm()
+    card = card_instead_of_password(form)  # an account without password: a recent card login
+    if card is not None and not card.confirmed:
+        return render_template("account/delete.html", form=form, card=card)
     if form.validate_on_submit():
-        if lifecycle.delete(me(), form.password.data or "", client_address()):
+        if lifecycle.delete(
+            me(), _password(form), client_address(), card_confirmed=card is not None
+        ):
             regenerate_session(keep=False)
             flash(_("Ihr Bürgerkonto wurde gelöscht."), "success")
             return redirect(url_for("account.home"), 303)
         form.password.errors = [_("Das aktuelle Passwort ist nicht richtig.")]
     status = 400 if request.method == "POST" else 200
-    return render_template("account/delete.html", form=form), status
+    return render_template("account/delete.html", form=form, card=card), status

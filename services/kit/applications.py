@@ -48,6 +48,8 @@ def read_form(
     verified: list[str] = []
     problems: dict[str, str] = {}
     for f in service.fields:
+        if not f.applies(data):
+            continue
         held = visitor.values.get(f.prefill) if f.prefill else None
         if held is not None and held.verified:
             data[f.name] = held.value

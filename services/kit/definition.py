@@ -7,7 +7,7 @@ Each city service is one small module that builds a :class:`Service`; the kit do
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
@@ -43,6 +43,13 @@ class Field:
     #: For ``persons``: how many at most (each: names and date of birth).
     max_items: int = 0
     section: str = ""
+    #: Only for one choice of another field, e.g. ``("vorgang", "abmeldung")``: otherwise the
+    #: field is neither checked nor stored nor shown on the receipt.
+    when: tuple[str, str] | None = None
+
+    def applies(self, data: Mapping[str, object]) -> bool:
+        """Whether this field belongs to the application ``data`` (its ``when`` choice)."""
+        return self.when is None or data.get(self.when[0]) == self.when[1]
 
     def check(self, raw: str, today: date) -> str | None:
         """The problem with ``raw`` (a German message), or None."""

@@ -49,6 +49,8 @@ class _Document(FPDF):
 def _data_rows(service: Service, application: Application) -> list[tuple[str, str]]:
     rows = []
     for f in service.fields:
+        if not f.applies(application.data):
+            continue
         value = display(f, application.data.get(f.name))
         if f.name in application.verified:
             value += " " + _("(Online-Ausweis)")

@@ -476,3 +476,96 @@ def test_a_step_up_with_an_unlinked_card_asks_before_linking(hub: EidHub, portal
     assert len(links_of(hub, "erika@example.org")) == 1
     assert sessions_of(hub, "erika@example.org") == [("high", ["eid", "pwd"])]
     assert browser.get("/konto/ausweis/bestaetigen").status_code == 410  # taken once
+
+
+# --- an account without password -------------------------------------------------------------
+
+
+def test_without_password_a_recent_card_login_confirms_the_deletion(
+    hub: EidHub, clock: FrozenClock
+) -> None:
+    browser = hub.browser()
+    register_with_card(hub, browser)
+    for _ in range(3):  # eleven minutes later, the session kept alive
+        clock.advance(4 * 60 - 20)
+        assert browser.get("/konto/profil").status_code == 200
+    page = browser.get("/konto/loeschen")
+    assert "kein Passwort" in page.text and 'name="password"' not in page.text
+    refused = browser.post("/konto/loeschen", {"csrf_token": csrf_token(page.text), "confirm": "y"})
+    assert "Mit dem Online-Ausweis bestätigen" in refused.text
+    with hub.app.app_context():
+        assert citizen_by_email("erika@example.org") is not None
+    start = "/anmelden/ausweis?next=/konto/loeschen"
+    assert start in page.text.replace("&amp;", "&")
+    answer = present_card(hub, browser, start)
+    assert local(answer.headers["Location"]) == "/konto/loeschen"
+    form = browser.get("/konto/loeschen")
+    assert 'name="password"' not in form.text and 'name="confirm"' in form.text
+    done = browser.post("/konto/loeschen", {"csrf_token": csrf_token(form.text), "confirm": "y"})
+    assert done.status_code == 303
+    with hub.app.app_context():
+        assert citizen_by_email("erika@example.org") is None
+        assert db.session.scalar(select(db.func.count()).select_from(EidLink)) == 0
+
+
+def test_without_password_the_email_is_changed_after_a_card_login(
+    hub: EidHub, portal: Portal
+) -> None:
+    browser = hub.browser()
+    register_with_card(hub, browser, email="erika@exmaple.org")  # a typo
+    page = browser.get("/konto/email")
+    assert 'name="password"' not in page.text
+    sent = browser.post(
+        "/konto/email", {"csrf_token": csrf_token(page.text), "email": "erika@example.org"}
+    )
+    assert sent.status_code == 303
+    assert portal.verify_last_link("erika@example.org", browser).status_code == 303
+    with hub.app.app_context():
+        citizen = citizen_by_email("erika@example.org")
+        assert citizen is not None and citizen.is_verified
+
+
+def test_no_reset_link_for_an_unconfirmed_card_account(hub: EidHub, portal: Portal) -> None:
+    """The address may be a typo: its mailbox must not get into the card holder's account."""
+    register_with_card(hub, hub.browser(), email="erika@example.org")
+    before = len(portal.mails_to("erika@example.org"))
+    hub.browser().submit("/passwort-vergessen", email="erika@example.org")
+    assert len(portal.mails_to("erika@example.org")) == before
+    assert portal.verify_last_link("erika@example.org", hub.browser()).status_code == 303
+    hub.browser().submit("/passwort-vergessen", email="erika@example.org")
+    assert portal.last_mail_to("erika@example.org").subject == "Passwort zurücksetzen"
+
+
+def test_the_export_lists_the_linked_cards_without_their_digest(hub: EidHub) -> None:
+    import json
+
+    browser = hub.browser()
+    register_with_card(hub, browser)
+    page = browser.get("/konto/daten")
+    exported = json.loads(browser.post("/konto/daten", {"csrf_token": csrf_token(page.text)}).text)
+    [card] = exported["id_cards"]
+    assert (card["document_type"], card["valid_until"]) == ("ID", "2029-10-31")
+    [link] = links_of(hub, "erika@example.org")
+    assert link.restricted_id_digest not in json.dumps(exported)
+    assert exported["profile"]["given_names"] == {
+        "value": "ERIKA",
+        "provenance": "eid",
+        "verified_on": exported["profile"]["given_names"]["verified_on"],
+    }
+
+
+def test_a_step_up_finished_after_the_session_ended_elsewhere_is_refused(
+    hub: EidHub, portal: Portal
+) -> None:
+    from tests.eid_hub import activation_link, card_dialogue
+
+    browser = _logged_in(hub, portal)
+    link = activation_link(browser.get("/anmelden/ausweis?next=/konto/daten"))
+    phone = hub.browser("203.0.113.7")
+    assert phone.login("erika@example.org", PASSWORD).status_code == 303
+    phone.submit("/konto/sitzungen/andere-beenden", form_page="/konto/sicherheit")
+    page = follow(browser, browser.get(local(card_dialogue(hub, link))))
+    assert "hat sich geändert" in page.text
+    assert not portal.is_logged_in(browser)
+    assert sessions_of(hub, "erika@example.org") == [("low", ["pwd"])]  # the phone's
+    assert links_of(hub, "erika@example.org") == []

@@ -242,3 +242,13 @@ def test_interface_version_2_0_2_registers_and_logs_in(hub_202: EidHub) -> None:
     answer = present_card(hub_202, again, "/anmelden/ausweis?next=/konto/profil")
     assert local(answer.headers["Location"]) == "/konto/profil"
     assert again.get("/konto/profil").status_code == 200
+
+
+def test_card_logins_started_from_one_address_are_limited(hub: EidHub, portal: Portal) -> None:
+    browser = hub.browser("198.51.100.99")
+    for _ in range(30):
+        assert browser.get("/anmelden/ausweis").status_code == 200
+    refused = browser.get("/anmelden/ausweis")
+    assert refused.status_code == 429 and "Zu viele Anmeldungen" in refused.text
+    assert hub.browser("198.51.100.100").get("/anmelden/ausweis").status_code == 200
+    password_login_still_works(hub, portal)

@@ -73,6 +73,7 @@ def test_dog_registration_with_self_asserted_owner_data(town: World) -> None:
     assert "geprüft – aus dem Online-Ausweis" not in form.text  # all self-asserted: editable
     assert 'name="strasse"' in form.text and 'value="Heidestraße 17"' in form.text
     dog = {
+        "vorgang": "anmeldung",
         "hund_name": "Bello",
         "rasse": "Labrador",
         "geschlecht": "ruede",
@@ -95,3 +96,49 @@ def test_dog_registration_with_self_asserted_owner_data(town: World) -> None:
     for state in ("in_bearbeitung", "abgeschlossen"):
         assert clerk_changes(clerk, svc, detail, state, "Steuerbescheid folgt.").status_code == 200
     assert "Steuerbescheid folgt." in hub_timeline(town, citizen)
+
+
+def test_dog_deregistration_with_end_date_and_reason(town: World) -> None:
+    svc = town.service("hundesteuer")
+    citizen = HttpBrowser()
+    form = log_in(citizen, svc, EMAIL, PASSWORD)
+    assert 'value="abmeldung"' in form.text and 'name="grund"' in form.text
+    today = date.today()
+    leaving = {"vorgang": "abmeldung", "hund_name": "Bello", "rasse": "", "beginn": ""}
+    missing = citizen.submit(form, **leaving, ende="", grund="")
+    assert missing.status_code == 400
+    assert 'href="#f-ende"' in missing.text and 'href="#f-grund"' in missing.text
+    assert 'href="#f-rasse"' not in missing.text  # registration's fields do not apply
+    backwards = citizen.submit(
+        form,
+        **leaving,
+        haltung_seit=(today - timedelta(days=10)).isoformat(),
+        ende=(today - timedelta(days=20)).isoformat(),
+        grund="tod",
+    )
+    assert backwards.status_code == 400 and "vor dem Beginn der Haltung" in backwards.text
+    review = citizen.submit(
+        form,
+        **{**leaving, "rasse": "Dackel"},  # registration's field: neither stored nor shown
+        haltung_seit=(today - timedelta(days=400)).isoformat(),
+        ende=(today - timedelta(days=3)).isoformat(),
+        grund="wegzug",
+    )
+    assert review.status_code == 200, review.text[:500]
+    assert "Wegzug aus der Stadt" in review.text and "Dackel" not in review.text
+    receipt = citizen.submit(review)
+    reference = reference_of(receipt)
+    assert reference.startswith("HST-") and "Ende der Haltung" in receipt.text
+    assert "Beginn der Haltung" not in receipt.text
+    assert citizen.go(receipt.url + ".pdf").content.startswith(b"%PDF")
+    clerk = HttpBrowser()
+    listing = log_in(
+        clerk, svc, "sachbearbeitung.hundesteuer@example.org", CLERK_PASSWORD, path="/verwaltung"
+    )
+    detail = clerk_application_url(listing, reference)
+    page = clerk.go(detail)
+    assert "Hund abmelden" in page.text and "Wegzug aus der Stadt" in page.text
+    assert clerk_changes(clerk, svc, detail, "in_bearbeitung").status_code == 200
+    done = clerk_changes(clerk, svc, detail, "abgeschlossen", "Abmeldung bestätigt.")
+    assert done.status_code == 200
+    assert "Abmeldung bestätigt." in hub_timeline(town, citizen)

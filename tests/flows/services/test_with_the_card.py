@@ -120,6 +120,7 @@ def test_high_and_substantial_services_with_the_card(town: World, card_hub: EidH
     assert 'name="strasse"' not in form.text  # SAML provenance eid: fixed as well
     review = citizen.submit(
         form,
+        vorgang="anmeldung",
         hund_name="Bello",
         rasse="Beagle",
         geschlecht="ruede",
