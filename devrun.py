@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flask import Flask
+    from werkzeug.serving import BaseWSGIServer
 
     from core.settings import Settings
 
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             create_demo_data()
         demo = (DEMO_CITIZEN, DEMO_ADMIN)
-    eid_lines = _start_eid_simulator(app, args.host) if simulated else _eid_banner(settings)
+    eid_lines = _start_eid_simulator(app, args.host)[0] if simulated else _eid_banner(settings)
     service_lines = _start_services(app, args.host, settings.var_dir)
 
     def banner() -> None:
@@ -135,7 +136,7 @@ def _eid_banner(settings: Settings) -> list[str]:
     return [f"  eID-Server:     {settings.eid_server_url} (no simulator started)", ""]
 
 
-def _start_eid_simulator(app: Flask, host: str) -> list[str]:
+def _start_eid_simulator(app: Flask, host: str) -> tuple[list[str], list[BaseWSGIServer]]:
     """The eID-Server simulator and its eID-Client stand-in (``EID_CLIENT_URL``, default
     AusweisApp's address) in background threads, trusting the hub's WS-Security certificate."""
     import threading
@@ -163,7 +164,8 @@ def _start_eid_simulator(app: Flask, host: str) -> list[str]:
     client_url = settings.eid_client_url
     client = urlsplit(client_url)
     sim = build(config)
-    started, lines = [], []
+    started: list[BaseWSGIServer] = []
+    lines: list[str] = []
     for name, bind, port, wsgi_app, url in (
         ("eID-Server sim", host, server.port or 80, sim.server_app, f"{config.server_url}/eID"),
         ("eID-Client sim", client.hostname or host, client.port or 80, sim.client_app, client_url),
@@ -179,7 +181,7 @@ def _start_eid_simulator(app: Flask, host: str) -> list[str]:
     for running in started:
         threading.Thread(target=running.serve_forever, daemon=True).start()
     lines.append(f"  Test cards:     PIN 123456 (control page {config.server_url}/)")
-    return [*lines, ""]
+    return [*lines, ""], started
 
 
 def _start_services(app: Flask, host: str, var_dir: os.PathLike[str]) -> list[str]:

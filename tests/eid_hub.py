@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask
@@ -168,8 +168,15 @@ def local(location: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
+class Places(Protocol):
+    """Where the hub and the eID-Client stand-in answer (an :class:`EidHub`, or devrun's)."""
+
+    base_url: str
+    client_url: str
+
+
 def card_dialogue(
-    hub: EidHub,
+    hub: Places,
     link: str,
     card: str = "erika",
     *,

@@ -119,3 +119,34 @@ def test_an_unreadable_certificate_file_is_a_settings_error(tmp_path: Path) -> N
     assert "EID_SERVER_CERT" in caught.value.problems[0]
     with pytest.raises(SettingsError):
         read_pem(str(tmp_path / "missing.pem"), "EID_SERVER_CERT")
+
+
+def test_with_eid_on_its_keys_are_required_keys() -> None:
+    from certs.policy import Policy
+    from certs.types import KeyAlgorithm, KeyPurpose
+
+    off = Policy.from_settings(Settings.from_env(PRODUCTION)).required
+    on = Policy.from_settings(Settings.from_env(PRODUCTION | REAL_SERVER)).required
+    eid = {
+        (KeyPurpose.EID_WSSEC, KeyAlgorithm.RSA_3072),
+        (KeyPurpose.EID_TLS, KeyAlgorithm.RSA_3072),
+    }
+    assert not eid & set(off)
+    assert eid <= set(on) and set(off) <= set(on)
+    named = Settings.from_env(
+        PRODUCTION
+        | REAL_SERVER
+        | {
+            "CERTS_REQUIRED_KEYS": ",".join(
+                [
+                    "saml-signing:rsa-3072",
+                    "saml-encryption:rsa-3072",
+                    "oidc-signing:rsa-3072",
+                    "eid-wssec:ec-p256",
+                ]
+            )
+        }
+    )
+    required = Policy.from_settings(named).required
+    assert (KeyPurpose.EID_WSSEC, KeyAlgorithm.EC_P256) in required
+    assert (KeyPurpose.EID_WSSEC, KeyAlgorithm.RSA_3072) not in required  # named otherwise
