@@ -24,10 +24,12 @@ def init_oidc(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore
         userinfo,
         views,
     )
+    from idp.oidc.backchannel import BackchannelSender
     from idp.oidc.blueprint import bp
     from idp.oidc.config import OidcConfig
 
     app.extensions["oidc"] = OidcConfig.build(settings, clock, store)
+    app.extensions["oidc_backchannel"] = BackchannelSender()
     app.register_blueprint(bp)
     exempt = (
         authorize.authorize,

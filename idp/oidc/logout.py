@@ -1,5 +1,6 @@
 """Logout: RP-initiated (OpenID Connect RP-Initiated Logout 1.0) and back-channel
-(OpenID Connect Back-Channel Logout 1.0) to every client of the ended SSO session.
+(OpenID Connect Back-Channel Logout 1.0) to every client of the ended SSO session; the
+logout tokens are made here and delivered in the background (:mod:`idp.oidc.backchannel`).
 
 ``post_logout_redirect_uri`` is honoured only when registered exactly for the client named by
 the ``id_token_hint`` (or ``client_id``); anything else gets a page, never a redirect. Without a
@@ -10,10 +11,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import urllib.request
-from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 import jwt
 from flask import current_app, make_response, redirect, render_template, request
@@ -26,6 +24,7 @@ from core import audit
 from core.audit import AuditEvent
 from core.db import db
 from idp.oidc import refresh, registry, signing, tokens
+from idp.oidc.backchannel import BackchannelSender
 from idp.oidc.blueprint import bp
 from idp.oidc.config import oidc
 from idp.oidc.forms import ConfirmForm
@@ -34,8 +33,6 @@ from idp.oidc.responses import _with_query
 
 log = logging.getLogger("portal.oidc")
 BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
-BACKCHANNEL_TIMEOUT = 3
-Sender = Callable[[str, str], None]
 
 
 class LogoutRefused(Exception):  # noqa: N818  (shown as a page)
@@ -157,9 +154,11 @@ def _refused(reason: str) -> ResponseReturnValue:
 
 
 def session_ended(ended: EndedSession) -> None:
-    """Revoke the session's refresh tokens and tell each of its clients (Back-Channel §2.5)."""
+    """Revoke the session's refresh tokens (and so its access tokens) at once; queue a logout
+    token for each of its clients (Back-Channel §2.5), delivered off this request's thread."""
     refresh.revoke_for_session(ended.session_id)
     db.session.commit()
+    sender = backchannel_sender()
     for client_id in ended.clients:
         client = registry.get_enabled(client_id)
         if client is None or not client.backchannel_logout_uri:
@@ -169,7 +168,7 @@ def session_ended(ended: EndedSession) -> None:
         except Exception as exc:  # e.g. no active signing key: the logout itself goes on
             log.error("no logout token for %s: %s", client_id, type(exc).__name__)
             continue
-        _send(client.backchannel_logout_uri, token)
+        sender.send(client.backchannel_logout_uri, token)
 
 
 def logout_token(client: OidcClient, ended: EndedSession) -> str:
@@ -189,23 +188,7 @@ def logout_token(client: OidcClient, ended: EndedSession) -> str:
     return signing.sign(body, client.id_token_alg, "logout+jwt")
 
 
-def _send(uri: str, token: str) -> None:
-    sender: Sender = current_app.extensions.get("oidc_backchannel_sender", post_logout_token)
-    sender(uri, token)
-
-
-def post_logout_token(uri: str, token: str) -> None:
-    """POST ``logout_token`` (§2.5); a client that does not answer is logged, not retried."""
-    data = urlencode({"logout_token": token}).encode()
-    req = urllib.request.Request(  # noqa: S310  (registered https/loopback URI)
-        uri,
-        data=data,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(req, timeout=BACKCHANNEL_TIMEOUT) as answer:  # noqa: S310
-            if answer.status >= 300:
-                log.warning("back-channel logout to %s answered %s", uri, answer.status)
-    except Exception as exc:  # network failures of any kind: logged, the logout goes on
-        log.warning("back-channel logout to %s failed: %s", uri, type(exc).__name__)
+def backchannel_sender() -> BackchannelSender:
+    """The app's sender (built by :func:`idp.oidc.init_oidc`)."""
+    sender: BackchannelSender = current_app.extensions["oidc_backchannel"]
+    return sender

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -27,24 +27,41 @@ BYE = "https://rp.example/bye"
 
 
 class Receiver:
-    """A relying party's back-channel logout endpoint on the loopback interface."""
+    """A relying party's back-channel logout endpoint on the loopback interface.
 
-    def __init__(self) -> None:
+    ``statuses`` are its answers in turn (the last one repeats); with ``gate`` it holds every
+    request open, after reading it, until the gate is set (a slow relying party).
+    """
+
+    def __init__(
+        self,
+        statuses: tuple[int, ...] = (200,),
+        gate: threading.Event | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.tokens: list[str] = []
-        received = self.tokens
+        self.holding = threading.Event()  # set while a request waits at the gate
+        received, answers, receiver = self.tokens, list(statuses), self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 form = parse_qs(self.rfile.read(length).decode())
                 received.extend(form.get("logout_token", []))
-                self.send_response(200)
+                status = answers.pop(0) if len(answers) > 1 else answers[0]
+                if gate is not None:
+                    receiver.holding.set()
+                    gate.wait(60)  # a bound only, so a broken test cannot hang forever
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/backchannel"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -59,6 +76,11 @@ def receiver() -> Iterator[Receiver]:
     found = Receiver()
     yield found
     found.close()
+
+
+def delivered(app: Flask) -> None:
+    """Wait until the hub's back-channel sender has nothing queued or in flight."""
+    assert app.extensions["oidc_backchannel"].flush()
 
 
 def _login(app: Flask, browser: Browser, rp: Rp) -> dict[str, Any]:
@@ -99,6 +121,7 @@ def test_rp_initiated_and_back_channel_logout(
     target, params = redirect_params(response)
     assert target == BYE and params == {"state": "bye-1"}
     assert not _logged_in(citizen_browser)
+    delivered(app)
     assert len(receiver.tokens) == 2
     keys = flow.jwks(app)
     decoded = [jwt.decode(t, keys) for t in receiver.tokens]
@@ -123,6 +146,7 @@ def test_logout_at_the_hub_tells_the_services(
     rp = register(app, backchannel_logout_uri=receiver.url)
     _login(app, citizen_browser, rp)
     citizen_browser.logout()
+    delivered(app)
     assert len(receiver.tokens) == 1
 
 
