@@ -2,6 +2,12 @@
 
 Limits per level of assurance (BSI TR-03160-1, DESIGN.md): an absolute lifetime from the
 login and an idle limit from the last request, both checked against the injected clock.
+
+The relying parties logged in through a session are a store set of their own
+(``sso-clients:<id>``), not part of the session record: two services logging in through one
+session at the same moment both get in (``SADD``), and no touch of the session can write an
+older list back over a newer one. The set lives as long as the session can (its absolute
+limit) and is deleted with it.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from core.store.base import KeyValueStore, dumps, loads
 _KEY = "sso:"
 _INDEX = "sso-index:"
 _INDEX_TTL = 13 * 3600
+_CLIENTS = "sso-clients:"
 
 
 @dataclass
@@ -30,8 +37,10 @@ class SsoSession:
     last_seen: float
     user_agent: str = ""
     client_address: str = ""
-    #: Relying parties logged in through this session (filled by the protocol faces later).
-    clients: list[str] = field(default_factory=list)
+    #: Relying parties logged in through this session. Not stored in the session record but
+    #: in a set of its own (:meth:`SsoSessions.add_client`); filled in by
+    #: :meth:`SsoSessions.list_for` and :meth:`SsoSessions.end`, empty after ``load``.
+    clients: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def level_enum(self) -> Level:
@@ -48,6 +57,11 @@ class SsoSession:
         limits = SESSION_LIMITS[self.level_enum]
         absolute_left = self.created_at + limits.absolute_seconds - now
         return max(1, int(min(absolute_left, limits.idle_seconds)) + 1)
+
+    def lifetime_left(self, now: float) -> int:
+        """Whole seconds until the absolute limit: the longest the session can still live."""
+        limits = SESSION_LIMITS[self.level_enum]
+        return max(1, int(self.created_at + limits.absolute_seconds - now) + 1)
 
 
 class SsoSessions:
@@ -83,11 +97,29 @@ class SsoSessions:
         return sso
 
     def _save(self, sso: SsoSession, now: float) -> None:
-        self._store.set(_KEY + sso.id, dumps(asdict(sso)), sso.store_ttl(now))
+        record = asdict(sso)
+        del record["clients"]
+        self._store.set(_KEY + sso.id, dumps(record), sso.store_ttl(now))
+        if sso.created_at >= now:  # the absolute limit (re)starts now: the set follows it
+            self._keep_clients(sso.id, sso.lifetime_left(now))
+
+    def _keep_clients(self, sid: str, ttl: int) -> None:
+        """Restart the TTL of the session's client set (re-adding a member does that)."""
+        members = self._store.set_members(_CLIENTS + sid)
+        if members:
+            self._store.set_add(_CLIENTS + sid, min(members), ttl)
 
     def _read(self, sid: str) -> SsoSession | None:
         data = loads(self._store.get(_KEY + sid))
-        return SsoSession(**data) if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return None
+        legacy = data.pop("clients", None)  # a record from before the client set
+        sso = SsoSession(**data)
+        for client_id in legacy or ():
+            self._store.set_add(
+                _CLIENTS + sid, str(client_id), sso.lifetime_left(self._clock.now())
+            )
+        return sso
 
     def load(self, sid: str, touch: bool = True) -> SsoSession | None:
         """The live session, or None when missing or past a limit (then it is ended)."""
@@ -115,22 +147,42 @@ class SsoSessions:
         self._save(sso, now)
         return sso
 
-    def end(self, sso: SsoSession) -> None:
+    def end(self, sso: SsoSession) -> tuple[str, ...] | None:
+        """End the session; its relying parties, or None when another end was first."""
         ended = self._store.delete(_KEY + sso.id)
         self._store.set_remove(_INDEX + sso.citizen_id, sso.id)
-        if ended:  # of two concurrent ends, only the one that deleted it tells
-            for listener in self.on_end:
-                listener(sso)
+        if not ended:  # of two concurrent ends, only the one that deleted it tells
+            return None
+        sso.clients = self.clients_of(sso.id)
+        self._store.delete(_CLIENTS + sso.id)
+        for listener in self.on_end:
+            listener(sso)
+        return sso.clients
 
     def add_client(self, sid: str, client_id: str) -> bool:
-        """Note a relying party logged in through the session (for logout and the list)."""
+        """Note a relying party logged in through the session (for logout and the list).
+
+        One atomic ``SADD``: concurrent logins through the same session all stay recorded.
+        Checked again afterwards: if the session ended meanwhile (its end may have read the
+        set before this add), the entry is taken back and False returned.
+        """
         sso = self._read(sid)
-        if sso is None:
+        if sso is None or sso.expired(self._clock.now()):
             return False
-        if client_id not in sso.clients:
-            sso.clients.append(client_id)
-            self._save(sso, self._clock.now())
+        ttl = sso.lifetime_left(self._clock.now())
+        self._store.set_add(_CLIENTS + sid, client_id, ttl)
+        after = self._read(sid)
+        if after is None:
+            self._store.set_remove(_CLIENTS + sid, client_id)
+            return False
+        longer = after.lifetime_left(self._clock.now())
+        if longer > ttl:  # the session was prolonged (step-up) while this add read it
+            self._store.set_add(_CLIENTS + sid, client_id, longer)
         return True
+
+    def clients_of(self, sid: str) -> tuple[str, ...]:
+        """The relying parties logged in through session ``sid`` (sorted ids)."""
+        return tuple(sorted(self._store.set_members(_CLIENTS + sid)))
 
     def end_by_id(self, citizen_id: str, sid: str) -> bool:
         """End one of the citizen's own sessions (never someone else's)."""
@@ -148,6 +200,7 @@ class SsoSessions:
             if sso is None or sso.expired(now):
                 self._store.set_remove(_INDEX + citizen_id, sid)
                 continue
+            sso.clients = self.clients_of(sid)
             live.append(sso)
         return sorted(live, key=lambda s: s.last_seen, reverse=True)
 
