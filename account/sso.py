@@ -92,16 +92,23 @@ class SsoSessions:
             user_agent=user_agent[:200],
             client_address=client_address,
         )
-        self._save(sso, now)
+        self._save(sso, now, new=True)
         self._store.set_add(_INDEX + citizen_id, sso.id, _INDEX_TTL)
         return sso
 
-    def _save(self, sso: SsoSession, now: float) -> None:
+    def _save(self, sso: SsoSession, now: float, *, new: bool = False) -> bool:
+        """Write the record; an existing session only while it still exists (``SET XX``), so a
+        request that read it just before a logout cannot bring the ended session back."""
         record = asdict(sso)
         del record["clients"]
-        self._store.set(_KEY + sso.id, dumps(record), sso.store_ttl(now))
+        key, value, ttl = _KEY + sso.id, dumps(record), sso.store_ttl(now)
+        if new:
+            self._store.set(key, value, ttl)
+        elif not self._store.replace(key, value, ttl):
+            return False
         if sso.created_at >= now:  # the absolute limit (re)starts now: the set follows it
             self._keep_clients(sso.id, sso.lifetime_left(now))
+        return True
 
     def _keep_clients(self, sid: str, ttl: int) -> None:
         """Restart the TTL of the session's client set (re-adding a member does that)."""
@@ -132,7 +139,8 @@ class SsoSessions:
             return None
         if touch:
             sso.last_seen = now
-            self._save(sso, now)
+            if not self._save(sso, now):
+                return None  # ended between the read and the touch
         return sso
 
     def raise_level(self, sso: SsoSession, method: Method, level: Level) -> SsoSession:

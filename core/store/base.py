@@ -25,6 +25,10 @@ class KeyValueStore(Protocol):
         """Store only if absent (``SET NX``); True when this call stored it."""
         ...
 
+    def replace(self, key: str, value: bytes, ttl: int) -> bool:
+        """Store only if present (``SET XX``); False when the key was gone (nothing stored)."""
+        ...
+
     def take(self, key: str) -> bytes | None:
         """Return and delete in one step (``GETDEL``); of concurrent takers one wins."""
         ...

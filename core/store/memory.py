@@ -54,6 +54,14 @@ class MemoryStore:
             self._data[key] = _Entry(bytes(value), self._expiry(ttl))
             return True
 
+    def replace(self, key: str, value: bytes, ttl: int) -> bool:
+        with self._lock:
+            expires_at = self._expiry(ttl)
+            if self._live(key) is None:
+                return False
+            self._data[key] = _Entry(bytes(value), expires_at)
+            return True
+
     def take(self, key: str) -> bytes | None:
         with self._lock:
             entry = self._live(key)

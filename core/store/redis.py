@@ -33,6 +33,10 @@ class RedisStore:
         _check_ttl(ttl)
         return bool(self._r.set(self._k(key), value, ex=ttl, nx=True))
 
+    def replace(self, key: str, value: bytes, ttl: int) -> bool:
+        _check_ttl(ttl)
+        return bool(self._r.set(self._k(key), value, ex=ttl, xx=True))
+
     def take(self, key: str) -> bytes | None:
         return self._r.getdel(self._k(key))
 

@@ -138,6 +138,27 @@ def test_of_many_concurrent_adds_exactly_one_wins(store: KeyValueStore) -> None:
     assert results.count(False) == THREADS - 1
 
 
+def test_replace_stores_only_when_the_key_is_present(store: KeyValueStore) -> None:
+    assert store.replace("session", b"new", 60) is False
+    assert store.get("session") is None  # nothing was created
+    store.set("session", b"old", 60)
+    assert store.replace("session", b"new", 30) is True
+    assert store.get("session") == b"new"
+    assert 0 < (store.ttl("session") or 0) <= 30
+
+
+def test_replace_after_the_key_expired_or_was_deleted_stores_nothing(
+    store: KeyValueStore, clock: FrozenClock
+) -> None:
+    store.set("soon-gone", b"v", 1)
+    elapse(store, clock, 1.2)
+    assert store.replace("soon-gone", b"w", 60) is False
+    store.set("deleted", b"v", 60)
+    store.delete("deleted")
+    assert store.replace("deleted", b"w", 60) is False
+    assert store.get("soon-gone") is None and store.get("deleted") is None
+
+
 # --- take (GETDEL) --------------------------------------------------------------------------
 
 
@@ -262,8 +283,9 @@ def test_concurrent_set_adds_keep_every_member(store: KeyValueStore) -> None:
         lambda s, ttl: s.add("k", b"v", ttl),
         lambda s, ttl: s.incr("k", ttl),
         lambda s, ttl: s.set_add("k", "m", ttl),
+        lambda s, ttl: s.replace("k", b"v", ttl),
     ],
-    ids=["set", "add", "incr", "set_add"],
+    ids=["set", "add", "incr", "set_add", "replace"],
 )
 def test_nothing_may_live_forever_ttl_must_be_positive(
     store: KeyValueStore, operation: Callable[[KeyValueStore, int], object], ttl: int

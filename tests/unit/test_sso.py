@@ -8,6 +8,7 @@ import pytest
 from account.identity import SESSION_LIMITS, Level, Method
 from account.sso import SsoSessions
 from core.clock import FrozenClock
+from core.store import MemoryStore
 from core.store.base import KeyValueStore
 
 MINUTE = 60
@@ -111,6 +112,26 @@ def test_an_ended_session_is_gone(sessions: SsoSessions) -> None:
     sessions.end(sso)
     assert sessions.load(sso.id) is None
     assert sessions.list_for("c-1") == []
+
+
+class LogoutBetweenReadAndTouch(MemoryStore):
+    """The in-process store, with a concurrent logout landing right after a request read the
+    session record (the interleaving that used to bring an ended session back)."""
+
+    def get(self, key: str) -> bytes | None:
+        value = super().get(key)
+        if key.startswith("sso:"):
+            self.delete(key)
+        return value
+
+
+def test_a_session_ended_while_a_request_reads_it_stays_ended(clock: FrozenClock) -> None:
+    store = LogoutBetweenReadAndTouch(clock)
+    sessions = SsoSessions(store, clock)
+    sso = sessions.start("c-1", {Method.PASSWORD}, Level.LOW)
+    clock.advance(10)
+    assert sessions.load(sso.id) is None
+    assert MemoryStore.get(store, "sso:" + sso.id) is None
 
 
 def test_the_list_shows_only_the_citizens_own_live_sessions(
