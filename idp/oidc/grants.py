@@ -2,10 +2,11 @@
 
 RFC 6749 §4.1.2 and RFC 9700 §4.5: a code lives at most 60 s. A redemption first claims the
 code by storing its *redeemed* marker with ``SET NX`` — naming the refresh-token family the
-tokens are going to belong to — and only then takes the code and issues. The marker stays for
-its whole TTL, so of many concurrent redemptions exactly one ever claims the code, and every
-other use, at any moment after the claim, finds the marker and revokes that family (RFC 6749
-§4.1.2 "SHOULD revoke"), with the access tokens that live only as long as it
+tokens are going to belong to — and only then takes the code and issues. The marker stays as
+long as the longest-lived token it can lead to (the refresh-token family), so of many
+concurrent redemptions exactly one ever claims the code, and every other use, at any moment
+after the claim, finds the marker and revokes that family (RFC 6749 §4.1.2 "SHOULD revoke"),
+with the access tokens that live only as long as it
 (:func:`idp.oidc.refresh.family_live`). The first such use also sets a *replayed* flag
 (``SET NX``: it alone audits). A use that comes while the first redemption is still issuing
 revokes a family that has no rows yet; so the first redemption, once its tokens are committed,
@@ -80,8 +81,15 @@ def _valid(code: str) -> bool:
 
 
 def _marker_ttl() -> int:
+    """The marker outlives everything a redemption can issue: the access tokens and the
+    refresh-token family (whose absolute lifetime rotation never extends), so a second use of
+    the code at any later moment still finds whom to revoke (RFC 6749 §4.1.2)."""
     settings = oidc().settings
-    return max(settings.oidc_access_token_ttl, 10 * settings.oidc_code_ttl)
+    return max(
+        settings.oidc_access_token_ttl,
+        settings.oidc_refresh_token_ttl,
+        10 * settings.oidc_code_ttl,
+    )
 
 
 def claim_code(code: str) -> Claimed | None:

@@ -19,6 +19,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import select
 
 from core.audit import AuditRecord
+from core.clock import FrozenClock
 from core.db import db
 from tests.helpers import Browser
 from tests.integration.oidc import flow
@@ -86,6 +87,21 @@ def test_code_reuse_fails_and_revokes_what_the_first_use_issued(
     assert _refresh(app, rp, tokens["refresh_token"]).json()["error"] == "invalid_grant"
     with app.app_context():
         assert "oidc.token_reuse_detected" in _audit_events()
+
+
+def test_code_reuse_hours_later_still_revokes_the_refresh_family(
+    app: Flask, citizen_browser: Browser, rp: Rp, clock: FrozenClock
+) -> None:
+    """The access tokens are long expired, the refresh family is not: a late replay ends it."""
+    login = _login(app, citizen_browser, rp)
+    tokens = _redeem(app, rp, login).json()
+    clock.advance(2 * 3600)
+    rotated = _refresh(app, rp, tokens["refresh_token"])
+    assert rotated.status_code == 200, rotated.text
+    replay = _redeem(app, rp, login)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    later = _refresh(app, rp, rotated.json()["refresh_token"])
+    assert later.status_code == 400 and later.json()["error"] == "invalid_grant"
 
 
 def test_code_of_one_client_cannot_be_redeemed_by_another(
