@@ -6,6 +6,7 @@ Private keys are never offered for download here (only ``flask certs export --pr
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -165,49 +166,71 @@ def import_page() -> ResponseReturnValue:
     return render_template("certs/import.html", form=form), status
 
 
+def _transition(
+    key_id: str,
+    form: FlaskForm,
+    form_name: str,
+    change: Callable[[ManagedKey], object],
+    done: str,
+) -> ResponseReturnValue | None:
+    """Shared by the lifecycle buttons: None when ``change`` succeeded, else the detail page
+    again with the form's errors (400) or the lifecycle's refusal (409); nothing changed then."""
+    row = _key_or_404(key_id)
+    if not form.validate_on_submit():
+        return _render_detail(row, 400, **{form_name: form})
+    try:
+        change(row)
+    except CertsError as exc:
+        _refused(exc)
+        return _render_detail(_key_or_404(key_id), 409, **{form_name: form})
+    flash(done, "success")
+    return None
+
+
 @bp.post("/<key_id>/aktivieren")
 @admin_only
 def activate(key_id: str) -> ResponseReturnValue:
-    row, form = _key_or_404(key_id), ActivateForm()
-    if not form.validate_on_submit():
-        return _render_detail(row, 400, activate_form=form)
-    try:
-        manager().activate(row.id, _actor(), force=form.force.data, reason=form.reason.data or "")
-    except CertsError as exc:
-        _refused(exc)
-        return _render_detail(_key_or_404(key_id), 409, activate_form=form)
-    flash(_("Der Schlüssel ist jetzt aktiv."), "success")
-    return redirect(url_for("certs.detail", key_id=key_id), 303)
+    form = ActivateForm()
+    refused = _transition(
+        key_id,
+        form,
+        "activate_form",
+        lambda row: manager().activate(
+            row.id, _actor(), force=form.force.data, reason=form.reason.data or ""
+        ),
+        _("Der Schlüssel ist jetzt aktiv."),
+    )
+    return refused or redirect(url_for("certs.detail", key_id=key_id), 303)
 
 
 @bp.post("/<key_id>/ausser-dienst")
 @admin_only
 def retire(key_id: str) -> ResponseReturnValue:
-    row, form = _key_or_404(key_id), RetireForm()
-    if not form.validate_on_submit():
-        return _render_detail(row, 400, retire_form=form)
-    try:
-        manager().retire(row.id, _actor(), force=form.force.data)
-    except CertsError as exc:
-        _refused(exc)
-        return _render_detail(_key_or_404(key_id), 409, retire_form=form)
-    flash(_("Der Schlüssel signiert nicht mehr, bleibt aber veröffentlicht."), "success")
-    return redirect(url_for("certs.detail", key_id=key_id), 303)
+    form = RetireForm()
+    refused = _transition(
+        key_id,
+        form,
+        "retire_form",
+        lambda row: manager().retire(row.id, _actor(), force=form.force.data),
+        _("Der Schlüssel signiert nicht mehr, bleibt aber veröffentlicht."),
+    )
+    return refused or redirect(url_for("certs.detail", key_id=key_id), 303)
 
 
 @bp.post("/<key_id>/entfernen")
 @admin_only
 def remove(key_id: str) -> ResponseReturnValue:
-    row, form = _key_or_404(key_id), RemoveForm()
-    if not form.validate_on_submit():
-        return _render_detail(row, 400, remove_form=form)
-    try:
-        manager().remove(row.id, _actor(), force=form.force.data, reason=form.reason.data or "")
-    except CertsError as exc:
-        _refused(exc)
-        return _render_detail(_key_or_404(key_id), 409, remove_form=form)
-    flash(_("Der Schlüssel ist entfernt und nicht mehr veröffentlicht."), "success")
-    return redirect(url_for("certs.keys"), 303)
+    form = RemoveForm()
+    refused = _transition(
+        key_id,
+        form,
+        "remove_form",
+        lambda row: manager().remove(
+            row.id, _actor(), force=form.force.data, reason=form.reason.data or ""
+        ),
+        _("Der Schlüssel ist entfernt und nicht mehr veröffentlicht."),
+    )
+    return refused or redirect(url_for("certs.keys"), 303)
 
 
 @bp.route("/notfall", methods=["GET", "POST"])
