@@ -19,12 +19,14 @@ translations: $(BIN)/.installed
 
 ## run: the hub on http://127.0.0.1:$(PORT) with SQLite, the in-process store and demo data
 run: $(BIN)/.installed translations
+	$(BIN)/python -m services.kit.fonts_setup
 	$(BIN)/python devrun.py --port $(PORT)
 
 ## test: the whole suite (SQLite + in-process store, and PostgreSQL + Redis when reachable)
 test: $(BIN)/.installed translations
 	$(BIN)/python tests/browser_setup.py
 	$(BIN)/python tests/saml_setup.py
+	$(BIN)/python -m services.kit.fonts_setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
