@@ -6,7 +6,14 @@ pairwise ``sub`` of its OIDC client, or for a SAML service the persistent pairwi
 the SP its API client speaks for (``saml_entity_id`` in the registry). Body (JSON)::
 
     {"event_id": "…", "subject": "…", "reference": "SPM-2026-…", "title": "…",
-     "state": "eingegangen", "note": "…", "occurred_at": "2026-12-01T10:00:00Z"}
+     "state": "eingegangen", "note": "…", "occurred_at": "2026-12-01T10:00:00Z",
+     "kind": "status", "url": "https://service.example/antrag/…"}
+
+``kind`` (optional) is ``status`` (the service's change; ``note`` is its note to the citizen)
+or ``answer`` (the citizen's own answer to a Rückfrage, ``note`` its text). ``url``
+(optional) is the application's page at the service; it must lie at an origin the client is
+registered with (an OIDC redirect URI, or a SAML SP's AssertionConsumerService), so "Meine
+Anträge" never links anywhere the city did not register.
 
 Answers: 201 recorded, 200 the same ``event_id`` again (nothing changes), 400 invalid (every
 problem by field), 401/403 token, 404 unknown subject, 409 reference of another citizen or an
@@ -20,6 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
@@ -30,7 +38,9 @@ from core.db import db
 from idp.oidc import client_credentials, registry, subjects
 from idp.oidc.models import OidcClient
 from idp.saml import nameid
+from idp.saml import registry as saml_registry
 from idp.saml.models import sp_by_entity_id
+from idp.saml.spmeta import MetadataRefused
 from idp.status import mails, states
 from idp.status.blueprint import bp
 from idp.status.models import StatusApplication, StatusEvent
@@ -43,6 +53,8 @@ RATE_PER_MINUTE = 120
 MAX_FUTURE_SECONDS = 300
 REFERENCE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$")
 EVENT_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+KINDS = ("status", "answer")
+MAX_URL = 500
 
 
 @dataclass(frozen=True)
@@ -54,6 +66,8 @@ class Update:
     state: str
     note: str
     occurred_at: datetime
+    kind: str = "status"
+    url: str = ""
 
 
 class ApiError(Exception):
@@ -75,6 +89,7 @@ def receive() -> Response:
         client = _authenticated()
         _rate_limited(client)
         update = parse(_payload())
+        _check_url(client, update.url)
         citizen_id = subject_owner(client, update.subject)
         if citizen_id is None:
             raise ApiError(404, "unknown_subject", "no citizen with this subject for this client")
@@ -134,6 +149,12 @@ def parse(data: dict[str, Any]) -> Update:
     event_id, subject = text("event_id", 64), text("subject", 255)
     reference, title = text("reference", 64), text("title", 200)
     state, note = text("state", 32), text("note", 2000, required=False)
+    kind = text("kind", 16, required=False) or "status"
+    url = text("url", MAX_URL, required=False)
+    if kind not in KINDS:
+        problems["kind"] = "one of " + ", ".join(KINDS)
+    if url and not _absolute_http(url):
+        problems["url"] = "an absolute http(s) URL"
     if event_id and not EVENT_ID_RE.match(event_id):
         problems["event_id"] = "8 to 64 of A-Z a-z 0-9 . _ : -"
     if reference and not REFERENCE_RE.match(reference):
@@ -146,7 +167,51 @@ def parse(data: dict[str, Any]) -> Update:
         problems["_"] = "unknown members: " + ", ".join(sorted(unknown))[:200]
     if problems or occurred is None:
         raise ApiError(400, "invalid_request", "the update is invalid", problems=problems)
-    return Update(event_id, subject, reference, title, state, note, occurred)
+    return Update(event_id, subject, reference, title, state, note, occurred, kind, url)
+
+
+def _absolute_http(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a port out of range)
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.username is None
+        and parts.password is None
+        and not any(c.isspace() or ord(c) < 32 for c in url)
+    )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    try:
+        parts = urlsplit(url)
+        default = {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, (parts.hostname or "").lower(), parts.port or default
+    except ValueError:  # a registered URL we cannot read matches nothing
+        return "", "", None
+
+
+def _check_url(client: OidcClient, url: str) -> None:
+    """``url`` must lie at an origin the client is registered with (400 otherwise)."""
+    if not url:
+        return
+    if _origin(url) not in {_origin(u) for u in registered_urls(client)}:
+        problems = {"url": "not at an origin registered for this client"}
+        raise ApiError(400, "invalid_request", "the update is invalid", problems=problems)
+
+
+def registered_urls(client: OidcClient) -> list[str]:
+    """The client's redirect URIs, or the ACS URLs of the SAML SP it speaks for."""
+    if not client.saml_entity_id:
+        return list(client.redirect_uris or [])
+    sp = sp_by_entity_id(client.saml_entity_id)
+    try:
+        return [e.location for e in saml_registry.metadata_of(sp).acs] if sp is not None else []
+    except MetadataRefused:  # expired metadata: no link until the SP's metadata are renewed
+        return []
 
 
 def _instant(value: object, problems: dict[str, str]) -> datetime | None:
@@ -185,6 +250,7 @@ def record(client: OidcClient, citizen_id: str, update: Update) -> bool:
     event = StatusEvent(
         event_id=update.event_id,
         state=update.state,
+        kind=update.kind,
         note=update.note,
         occurred_at=update.occurred_at,
         received_at=now,
@@ -192,6 +258,8 @@ def record(client: OidcClient, citizen_id: str, update: Update) -> bool:
     application.events.append(event)
     if update.occurred_at >= max(e.occurred_at for e in application.events):
         application.state, application.title = update.state, update.title
+    if update.url:
+        application.url = update.url
     application.updated_at = now
     try:
         db.session.commit()

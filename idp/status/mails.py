@@ -21,6 +21,8 @@ def status_changed(
         return
     with force_locale(contact.locale):
         note = _("Hinweis der Verwaltung: %(note)s", note=event.note) if event.note else ""
+        if event.kind == "answer":  # the citizen's own words: not repeated by mail
+            note = _("Ihre Antwort auf die Rückfrage ist beim Dienst eingegangen.")
         body = _(
             "Guten Tag,\n\nzu Ihrem Antrag %(reference)s (%(title)s, %(service)s) gibt es einen "
             "neuen Stand: %(state)s.\n%(note)s\n\nAlle Ihre Anträge: %(link)s\n",

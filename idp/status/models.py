@@ -24,6 +24,8 @@ class StatusApplication(db.Model):  # type: ignore[name-defined,misc]
     reference: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(32))
+    #: The application's page at the service (an origin registered for the client), if sent.
+    url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
@@ -46,6 +48,9 @@ class StatusEvent(db.Model):  # type: ignore[name-defined,misc]
     #: The sender's idempotency key: the same update sent twice is one event.
     event_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(32))
+    #: "status" (the service's change, ``note`` for the citizen) or "answer" (the citizen's
+    #: own answer to a Rückfrage, ``note`` its text).
+    kind: Mapped[str] = mapped_column(String(16), default="status")
     note: Mapped[str] = mapped_column(Text, default="")
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -96,7 +96,13 @@ def _error_page(error: Exception) -> tuple[str, int]:
 
 
 def _blueprint(app: Flask) -> None:
-    from services.kit import backoffice, login_views, pay_views, views  # noqa: F401
+    from services.kit import (  # noqa: F401
+        application_views,
+        backoffice,
+        login_views,
+        pay_views,
+        views,
+    )
     from services.kit.blueprint import bp
 
     csrf = CSRFProtect(app)
@@ -139,8 +145,10 @@ def _providers(config: PaymentConfig) -> dict[str, Provider]:
 
 def _pusher(service: Service, config: ServiceConfig) -> StatusPusher:
     if service.protocol == "oidc":
-        return StatusPusher(config.hub_url, config.client_id, config.client_secret)
-    return StatusPusher(config.hub_url, config.status_client_id, config.status_client_secret)
+        return StatusPusher(config.hub_url, config.client_id, config.client_secret, config.base_url)
+    return StatusPusher(
+        config.hub_url, config.status_client_id, config.status_client_secret, config.base_url
+    )
 
 
 def _origins(config: PaymentConfig) -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from services.kit import applications, context, pdf
+from services.kit import applications, context, pdf, rueckfrage
 from services.kit.applications import DRAFT
 from services.kit.blueprint import bp
 from services.kit.definition import STATE_LABELS
@@ -81,6 +81,7 @@ def clerk_detail(application_id: str) -> ResponseReturnValue:
         fee=euros(found.fee_cents),
         labels=STATE_LABELS,
         next_states=service.workflow.get(found.state, ()),
+        is_answer=rueckfrage.is_answer,
         problem=problem,
         visitor=clerk,
         clerk_view=True,

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
 from services.kit import context, login_oidc, login_saml
+from services.kit.application_views import NEXT_KEY
 from services.kit.blueprint import bp
 from services.kit.i18n import _
 from services.kit.session import regenerate
@@ -43,10 +44,13 @@ def clerk_login() -> ResponseReturnValue:
 
 def _logged_in(visitor: Visitor) -> ResponseReturnValue:
     keep = {k: v for k, v in session.items() if k.startswith("visitor:")}
+    back = session.get(NEXT_KEY) if visitor.channel == "citizen" else None
     session.clear()
     regenerate(session)  # a new session id after login (session fixation)
     session.update(keep)
     remember(visitor)
+    if isinstance(back, str) and back.startswith("/antrag/") and "//" not in back:
+        return redirect(back, 303)  # set by this service itself (application_views)
     return redirect(url_for(HOME[visitor.channel]), 303)
 
 

@@ -4,6 +4,8 @@ The service authenticates with the OAuth 2.0 client_credentials grant (RFC 6749 
 ``status:write``) at the hub's token endpoint (from its discovery document) and posts one JSON
 update per event. Events are an outbox: ``pushed_at`` is set only when the hub accepted the
 update (201, or 200 for one it already had); otherwise they are sent again on the next push.
+The citizen's answer to a Rückfrage goes as ``kind`` "answer"; ``url`` is the application's
+page at this service (the hub links to it from "Meine Anträge").
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from sqlalchemy import select
 
 from services.kit.models import Application, ApplicationEvent, db, now
+from services.kit.rueckfrage import is_answer
 
 log = logging.getLogger("service.push")
 TIMEOUT = 10
@@ -25,8 +28,11 @@ PATH = "/api/status/v1/updates"
 
 
 class StatusPusher:
-    def __init__(self, hub_url: str, client_id: str, client_secret: str) -> None:
+    def __init__(
+        self, hub_url: str, client_id: str, client_secret: str, service_url: str = ""
+    ) -> None:
         self.hub_url = hub_url.rstrip("/")
+        self.service_url = service_url.rstrip("/")
         self.client_id = client_id
         self.client_secret = client_secret
         self._token: tuple[str, float] | None = None
@@ -70,6 +76,10 @@ class StatusPusher:
             "note": event.note,
             "occurred_at": event.at.isoformat(),
         }
+        if is_answer(event):
+            body["kind"] = "answer"
+        if self.service_url:
+            body["url"] = f"{self.service_url}/antrag/{application.id}"
         try:
             answer = requests.post(
                 self.hub_url + PATH,

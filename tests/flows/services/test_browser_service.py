@@ -1,7 +1,8 @@
 """One complete application in a real browser (Debian's chromium via Playwright): the citizen
 opens Sperrmüll, logs in at the hub (SAML over HTTP-POST binding back to the service), sees the
 ID-card values as verified, fills the form, submits, gets the receipt; a clerk moves it on; the
-citizen reads the timeline under "Meine Anträge" in the hub. axe-core checks every page."""
+citizen reads the timeline under "Meine Anträge" in the hub; the clerk asks a question, the
+citizen follows the hub's link to the service and answers it. axe-core checks every page."""
 
 from __future__ import annotations
 
@@ -96,6 +97,19 @@ def test_citizen_orders_a_bulky_waste_pickup_in_chromium(
         expect(page.locator(".timeline li").first).to_contain_text("In Bearbeitung")
         expect(page.locator(".timeline li").first).to_contain_text("Termin wird geprüft.")
         a11y.check(page, "hub: Meine Anträge")
+
+        # a Rückfrage: from "Meine Anträge" to the service's page, answered there
+        clerk_changes(clerk, svc, detail, "rueckfrage", "Passt das Regal in den Aufzug?")
+        page.reload()
+        page.get_by_role("link", name=re.compile("Rückfrage beim Dienst beantworten")).click()
+        expect(page.get_by_role("heading", level=2, name="Rückfrage der Verwaltung")).to_be_visible()
+        expect(page.locator(".question-text")).to_have_text("Passt das Regal in den Aufzug?")
+        a11y.check(page, "service: application with a question")
+        page.get_by_label("Ihre Antwort").fill("Ja, wir tragen es zerlegt hinunter.")
+        page.get_by_role("button", name="Antwort senden").click()
+        expect(page.locator(".notice-success")).to_contain_text("Ihre Antwort ist eingegangen")
+        expect(page.locator("strong.state")).to_have_text("In Bearbeitung")
+        a11y.check(page, "service: application answered")
     finally:
         context.close()
     assert problems.seen == []

@@ -263,3 +263,59 @@ def test_roles_claim_only_the_clients_own_clerk_role(
         code_verifier=login.verifier,
     )
     assert "roles" not in flow.validated_id_token(app, token["id_token"], other, login.nonce)
+
+
+def test_answers_and_links_to_registered_origins_only(
+    app: Flask, client: FlaskClient, portal: Portal, erika: Citizen
+) -> None:
+    """``kind`` answer: the citizen's own words, labelled as theirs and not repeated by mail;
+    ``url``: linked from "Meine Anträge" only at an origin registered for the client."""
+    rp = _status_rp(app, name="Sperrmüll")
+    browser = portal.new_browser()
+    assert browser.login(erika.email, erika.password).status_code == 303
+    subject = _oidc_subject(app, browser, rp)
+    headers = _bearer(client, rp)
+    link = "https://rp.example/antrag/0f6c2a8e-1111-4222-8333-944455556666"
+    refused = {
+        "kind": _update(subject, kind="frage"),
+        "url": _update(subject, url="javascript:alert(1)"),
+    }
+    refused_urls = (
+        "https://elsewhere.example/antrag/1",
+        "http://rp.example/antrag/1",  # another scheme is another origin
+        "https://rp.example:8443/antrag/1",
+        "https://user:pw@rp.example/antrag/1",
+        "https://rp.example:99999/antrag/1",
+        "https://rp.example/antrag/1\nx",
+        "/antrag/1",
+        "https://rp.example/" + "a" * 500,
+    )
+    for i, url in enumerate(refused_urls):
+        refused[f"url {i}"] = _update(subject, url=url)
+    for case, body in refused.items():
+        answer = client.post(API, json=body, headers=headers)
+        assert answer.status_code == 400, case
+        assert case.split()[0] in (answer.json or {})["problems"], case
+    assert "SPM-2026-ABCD1234" not in browser.get("/konto/antraege").text
+    asked = _update(subject, state="rueckfrage", note="Wie viele Stühle?", url=link)
+    assert client.post(API, json=asked, headers=headers).status_code == 201
+    page = browser.get("/konto/antraege").text
+    assert f'href="{link}"' in page and "Rückfrage beim Dienst beantworten" in page
+    answered = _update(
+        subject,
+        event_id="evt-00000002",
+        state="in_bearbeitung",
+        kind="answer",
+        note="Vier Stühle.",
+        occurred_at="2026-12-01T11:00:00Z",
+        url=link,
+    )
+    assert client.post(API, json=answered, headers=headers).status_code == 201
+    page = browser.get("/konto/antraege").text
+    assert "Ihre Antwort</strong>: Vier Stühle." in page
+    assert "Antrag beim Dienst ansehen" in page
+    assert page.index("Vier Stühle.") < page.index("Wie viele Stühle?"), "newest first"
+    bodies = [m.body for m in portal.mails_to(erika.email) if "SPM-2026-ABCD1234" in m.subject]
+    assert len(bodies) == 2 and "Wie viele Stühle?" in bodies[0] + bodies[1]
+    assert not any("Vier Stühle." in b for b in bodies)
+    assert any("Ihre Antwort auf die Rückfrage ist beim Dienst eingegangen." in b for b in bodies)
