@@ -11,13 +11,21 @@ from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from services.kit import login_oidc, login_saml
-from services.kit.config import ConfigError, PaymentConfig, ServiceConfig, load_fees
+from services.kit.config import (
+    ConfigError,
+    PaymentConfig,
+    QuotaTerms,
+    ServiceConfig,
+    load_fees,
+    load_quota_terms,
+)
 from services.kit.definition import Service
 from services.kit.models import db
 from services.kit.payment.base import Provider
 from services.kit.payment.giro import Giro
 from services.kit.payment.paypal import PayPal
 from services.kit.push import StatusPusher
+from services.kit.quota import Quota
 from services.kit.session import SqlSessionInterface
 from services.kit.storage import sqlalchemy_url, upgrade
 
@@ -32,6 +40,7 @@ def create_service_app(service: Service, config: ServiceConfig) -> Flask:
     config.check()
     fees = load_fees(config.fees_file, service.key)
     _check_fees(service, fees)
+    quota = _quota(service, load_quota_terms(config.fees_file, service.key))
     app = Flask(f"services.{service.key}", static_folder=None)
     app.config.update(
         SECRET_KEY=config.secret_key,
@@ -60,6 +69,7 @@ def create_service_app(service: Service, config: ServiceConfig) -> Flask:
         kit_service=service,
         kit_config=config,
         kit_fees=fees,
+        kit_quota=quota,
         kit_providers=_providers(config.payment),
         kit_pusher=_pusher(service, config),
     )
@@ -121,6 +131,38 @@ def _check_fees(service: Service, fees: dict[str, int]) -> None:
     missing = needed - set(fees)
     if missing:
         raise ConfigError(f"fees of {service.key}: missing {', '.join(sorted(missing))}")
+
+
+def _quota(service: Service, terms: QuotaTerms | None) -> Quota | None:
+    """The definition's free quota with its configured terms; refuses one without the other
+    and a year field that is not a required date asked of every application."""
+    rule = service.free_quota
+    if rule is None:
+        if terms is not None:
+            raise ConfigError(
+                f"fees of {service.key}: a yearly free quota is configured, but "
+                "this service counts none (remove frei_pro_jahr/gebuehr_je_weitere)"
+            )
+        return None
+    if terms is None:
+        raise ConfigError(
+            f"fees of {service.key}: the service is free up to N applications a year: set "
+            "frei_pro_jahr and gebuehr_je_weitere"
+        )
+    if service.fee is not None:
+        raise ConfigError(f"{service.key}: a fee rule and a yearly free quota exclude each other")
+    year_field = next((f for f in service.fields if f.name == rule.year_field), None)
+    if (
+        year_field is None
+        or year_field.kind != "date"
+        or not year_field.required
+        or year_field.when
+    ):
+        raise ConfigError(
+            f"{service.key}: the free quota's year field {rule.year_field!r} must be a required "
+            "date field of every application"
+        )
+    return Quota(service.key, rule, terms)
 
 
 def _providers(config: PaymentConfig) -> dict[str, Provider]:

@@ -4,6 +4,11 @@ A draft becomes an application exactly once: submission is one conditional UPDAT
 'entwurf'``), so a browser return and a provider notification arriving together submit it once.
 Every change adds an event that the status push carries to the hub (an outbox: events not yet
 accepted by the hub are pushed again later).
+
+A service with a yearly free quota (services/kit/quota.py): a free draft claims its place in
+the submission's transaction; if none is left by then, nothing is submitted and the draft
+costs the fee (:class:`QuotaUsedUpError`). A paid submission claims nothing. A rejection gives the
+place back in the transaction of the state change.
 """
 
 from __future__ import annotations
@@ -15,14 +20,27 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.kit.definition import NOTE_REQUIRED, Field, Service
+from services.kit import quota as quotas
+from services.kit.definition import NOTE_REQUIRED, REJECTED, Field, Service
 from services.kit.i18n import _
 from services.kit.models import Application, ApplicationEvent, db, now
+from services.kit.quota import Quota, Standing
 from services.kit.visitor import Visitor
 
 DRAFT = "entwurf"
 SUBMITTED = "eingegangen"
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+#: Payment states in which a draft's price no longer changes (started, approved, paid).
+_PAYMENT_UNDERWAY = frozenset({"created", "approved", "captured"})
+
+
+class QuotaUsedUpError(Exception):
+    """The free place the review offered was taken meanwhile (another submission of the same
+    citizen and year): nothing was submitted, and the draft now costs ``standing.due_cents``."""
+
+    def __init__(self, standing: Standing) -> None:
+        super().__init__(f"no free application left in {standing.year}")
+        self.standing = standing
 
 
 def new_reference(prefix: str) -> str:
@@ -37,6 +55,37 @@ def fee_for(service: Service, fees: dict[str, int], data: dict[str, Any]) -> int
     if service.fee.by_field is not None:
         return fees[str(data.get(service.fee.by_field, ""))]
     return fees.get("default", 0)
+
+
+def price(
+    service: Service, fees: dict[str, int], quota: Quota | None, subject: str, data: dict[str, Any]
+) -> int:
+    """What a new application costs now: by the fee rule, or by the citizen's yearly quota."""
+    if quota is None:
+        return fee_for(service, fees, data)
+    return quota.standing(subject, quota.year_of(data)).due_cents
+
+
+def reprice(draft: Application, quota: Quota) -> Standing:
+    """The draft's year's standing; the draft's fee follows it while no payment of it is
+    underway (free -> fee when the free places went meanwhile; fee -> free when one came back,
+    e.g. by a rejection). Conditional on the fee seen, so a concurrent change is not undone."""
+    standing = quota.standing(draft.subject, quota.year_of(draft.data))
+    underway = any(p.state in _PAYMENT_UNDERWAY for p in draft.payments)
+    if draft.state != DRAFT or standing.due_cents == draft.fee_cents or underway:
+        return standing
+    db.session.execute(
+        update(Application)
+        .where(
+            Application.id == draft.id,
+            Application.state == DRAFT,
+            Application.fee_cents == draft.fee_cents,
+        )
+        .values(fee_cents=standing.due_cents, updated_at=now())
+    )
+    db.session.commit()
+    db.session.refresh(draft)
+    return standing
 
 
 def read_form(
@@ -116,23 +165,43 @@ def own(application_id: str, subject: str) -> Application | None:
     return row if row is not None and row.subject == subject else None
 
 
-def submit(application: Application, service: Service, actor: str) -> bool:
-    """Draft -> eingegangen with a reference number; True only for the call that did it."""
+def submit(
+    application: Application,
+    service: Service,
+    actor: str,
+    quota: Quota | None = None,
+    paid_cents: int | None = None,
+) -> bool:
+    """Draft -> eingegangen with a reference number; True only for the call that did it.
+
+    ``quota``: a free application of a quota service claims its place in the same transaction;
+    if none is left, nothing is submitted, the draft gets the fee and :class:`QuotaUsedUpError` is
+    raised. ``paid_cents``: a paid submission records the amount the provider confirmed."""
+    year = quota.year_of(application.data) if quota is not None else None
     for _attempt in range(3):
         reference = new_reference(service.prefix)
         moment = now()
+        values: dict[str, Any] = {
+            "state": SUBMITTED,
+            "reference": reference,
+            "submitted_at": moment,
+            "updated_at": moment,
+            "free_quota_year": year,
+        }
+        if paid_cents is not None:
+            values["fee_cents"] = paid_cents
         try:
             done = db.session.execute(
                 update(Application)
                 .where(Application.id == application.id, Application.state == DRAFT)
-                .values(
-                    state=SUBMITTED, reference=reference, submitted_at=moment, updated_at=moment
-                )
+                .values(**values)
             )
             if getattr(done, "rowcount", 0) != 1:
                 db.session.rollback()
                 db.session.refresh(application)
                 return False
+            if quota is not None and year is not None:
+                _claim_or_raise(application, quota, year)
             db.session.add(
                 ApplicationEvent(
                     application_id=application.id, state=SUBMITTED, actor=actor, at=moment
@@ -145,6 +214,14 @@ def submit(application: Application, service: Service, actor: str) -> bool:
         db.session.refresh(application)
         return True
     raise RuntimeError("no free reference number")
+
+
+def _claim_or_raise(application: Application, quota: Quota, year: int) -> None:
+    if quota.claim(application.subject, year):
+        return
+    db.session.rollback()
+    standing = reprice(application, quota)
+    raise QuotaUsedUpError(standing)
 
 
 def change_state(
@@ -168,6 +245,8 @@ def change_state(
     if getattr(done, "rowcount", 0) != 1:
         db.session.rollback()
         return _("Der Antrag wurde inzwischen geändert. Bitte laden Sie die Seite neu.")
+    if to == REJECTED and application.free_quota_year is not None:
+        quotas.give_back(service.key, application.subject, application.free_quota_year)
     db.session.add(
         ApplicationEvent(application_id=application.id, state=to, note=note, actor=clerk, at=moment)
     )

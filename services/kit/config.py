@@ -2,7 +2,9 @@
 at start-up; tests pass a :class:`ServiceConfig` directly.
 
 Fees are configuration: ``fees.toml`` beside this package (or the file in ``SERVICE_FEES``)
-holds the fee per service and option in euro cents.
+holds the fee per service and option in euro cents, and for a service with a yearly free
+quota how many applications a calendar year are free (``frei_pro_jahr``) and the fee of each
+further one (``gebuehr_je_weitere``).
 """
 
 from __future__ import annotations
@@ -121,16 +123,78 @@ def _dev_secret(var_dir: Path, env: os._Environ[str]) -> str:
     return path.read_text().strip()
 
 
-def load_fees(path: Path, service: str) -> dict[str, int]:
-    """The service's fees in cents by option; refuses anything that is not a whole amount."""
+#: ``fees.toml`` keys of a yearly free quota (SERVICES.md: "free up to N a year, then a fee");
+#: they are not fee options. Both or neither.
+FREE_PER_YEAR = "frei_pro_jahr"
+FURTHER_FEE = "gebuehr_je_weitere"
+QUOTA_KEYS = frozenset({FREE_PER_YEAR, FURTHER_FEE})
+MAX_FEE_CENTS = 1_000_000
+
+
+@dataclass(frozen=True)
+class QuotaTerms:
+    """How many applications of a citizen a calendar year are free, and the fee of each
+    further one (in cents)."""
+
+    free_per_year: int
+    further_fee_cents: int
+
+
+def _whole(value: object, lo: int, hi: int) -> int | None:
+    """``value`` if it is a whole number (not a bool) from ``lo`` to ``hi``, else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi:
+        return value
+    return None
+
+
+def _service_table(path: Path, service: str) -> dict[str, object]:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read fees from {path}: {exc}") from exc
     table = data.get(service, {})
-    if not isinstance(table, dict) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 1_000_000
-        for v in table.values()
-    ):
+    if not isinstance(table, dict):
         raise ConfigError(f"fees of {service}: whole cents between 0 and 1,000,000")
-    return {str(k): int(v) for k, v in table.items()}
+    return {str(k): v for k, v in table.items()}
+
+
+def load_fees(path: Path, service: str) -> dict[str, int]:
+    """The service's fees in cents by option; refuses anything that is not a whole amount.
+    The quota keys (:data:`QUOTA_KEYS`) are not options: see :func:`load_quota_terms`."""
+    table = _service_table(path, service)
+    amounts = {k: _whole(v, 0, MAX_FEE_CENTS) for k, v in table.items() if k not in QUOTA_KEYS}
+    fees = {k: v for k, v in amounts.items() if v is not None}
+    if len(fees) != len(amounts):
+        raise ConfigError(f"fees of {service}: whole cents between 0 and 1,000,000")
+    return fees
+
+
+def load_quota_terms(path: Path, service: str) -> QuotaTerms | None:
+    """The service's yearly free quota from ``frei_pro_jahr`` and ``gebuehr_je_weitere``, or
+    None if neither is set; refuses a negative count, a missing fee and a fee of 0."""
+    table = _service_table(path, service)
+    if FREE_PER_YEAR not in table and FURTHER_FEE not in table:
+        return None
+    if FREE_PER_YEAR not in table:
+        raise ConfigError(
+            f"fees of {service}: {FURTHER_FEE} is set but {FREE_PER_YEAR} is not "
+            "(how many applications a calendar year are free)"
+        )
+    count = _whole(table[FREE_PER_YEAR], 0, 366)
+    if count is None:
+        raise ConfigError(
+            f"fees of {service}: {FREE_PER_YEAR} (free applications per calendar year) must "
+            f"be a whole number from 0 to 366, not {table[FREE_PER_YEAR]!r}"
+        )
+    if FURTHER_FEE not in table:
+        raise ConfigError(
+            f"fees of {service}: {FREE_PER_YEAR} is set, so {FURTHER_FEE} (the fee in cents "
+            "of each further application in the same year) is needed"
+        )
+    fee = _whole(table[FURTHER_FEE], 1, MAX_FEE_CENTS)
+    if fee is None:
+        raise ConfigError(
+            f"fees of {service}: {FURTHER_FEE} must be whole cents from 1 to 1,000,000 "
+            f"(after the free ones a fee is due), not {table[FURTHER_FEE]!r}"
+        )
+    return QuotaTerms(free_per_year=count, further_fee_cents=fee)

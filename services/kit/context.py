@@ -10,6 +10,7 @@ from services.kit.config import ServiceConfig
 from services.kit.definition import Service
 from services.kit.payment.base import Provider
 from services.kit.push import StatusPusher
+from services.kit.quota import Quota
 
 
 def service() -> Service:
@@ -24,6 +25,12 @@ def config() -> ServiceConfig:
 
 def fees() -> dict[str, int]:
     value: dict[str, int] = current_app.extensions["kit_fees"]
+    return value
+
+
+def quota() -> Quota | None:
+    """The service's yearly free quota (definition + fees.toml), or None."""
+    value: Quota | None = current_app.extensions["kit_quota"]
     return value
 
 

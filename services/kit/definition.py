@@ -98,6 +98,20 @@ class Fee:
     by_field: str | None = None
 
 
+@dataclass(frozen=True)
+class FreeQuota:
+    """Free up to N applications per citizen and calendar year, then a fee (SERVICES.md:
+    Sperrmüll). N and the fee come from configuration (``fees.toml``: ``frei_pro_jahr``,
+    ``gebuehr_je_weitere``); the year is the calendar year of the date field ``year_field``
+    (e.g. the requested pickup date, since the statute limits pickups per year)."""
+
+    year_field: str
+    #: What is counted, for the citizen: e.g. "Gebührenfreie Abholungen".
+    label: str
+    #: Which year counts, in a sentence for the form.
+    year_hint: str = ""
+
+
 #: The common clerk workflow (SERVICES.md): state -> states it may move to.
 COMMON_WORKFLOW: dict[str, tuple[str, ...]] = {
     "eingegangen": ("in_bearbeitung", "abgelehnt"),
@@ -117,6 +131,8 @@ STATE_LABELS = {
 }
 #: Changes into these states need a note for the citizen.
 NOTE_REQUIRED = frozenset({"rueckfrage", "abgelehnt"})
+#: A rejected application gives its free place in the yearly quota back.
+REJECTED = "abgelehnt"
 
 
 @dataclass(frozen=True)
@@ -131,6 +147,8 @@ class Service:
     intro: str = ""
     legal_basis: str = ""
     fee: Fee | None = None
+    #: Free up to N a year, then a fee (instead of ``fee``).
+    free_quota: FreeQuota | None = None
     workflow: dict[str, tuple[str, ...]] = field(default_factory=lambda: dict(COMMON_WORKFLOW))
     rules: tuple[Rule, ...] = ()
     #: Attributes the service needs from the hub (its release list there).

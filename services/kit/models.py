@@ -9,6 +9,7 @@ from typing import Any
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Integer,
@@ -88,6 +89,8 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     verified: Mapped[list[str]] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(32), index=True)
     fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    #: The calendar year whose free quota this application used (None: it used none).
+    free_quota_year: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTC_())
     updated_at: Mapped[datetime] = mapped_column(UTC_())
     submitted_at: Mapped[datetime | None] = mapped_column(UTC_())
@@ -166,3 +169,17 @@ class UsedAssertion(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTC_(), index=True)
+
+
+class FreeQuotaUse(db.Model):  # type: ignore[name-defined,misc]
+    """How many free applications a citizen (the subject the hub gives this service) used in
+    a calendar year. Claimed by one conditional UPDATE in the submission's transaction
+    (services/kit/quota.py), so two submissions at once cannot both take the last one."""
+
+    __tablename__ = "free_quota_use"
+    __table_args__ = (CheckConstraint("used >= 0", name="ck_free_quota_use_used"),)
+
+    service: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)

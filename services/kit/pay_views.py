@@ -1,7 +1,8 @@
 """Payment before submission: start at a provider, the browser's return, the provider's
 notification. A draft is submitted only once its payment is confirmed by the provider (the
 capture, or a notification whose signature verifies) and the amount matches; a declined or
-abandoned payment leaves the draft unsubmitted (the citizen may try again)."""
+abandoned payment leaves the draft unsubmitted (the citizen may try again). A paid submission
+never uses a yearly free place (services/kit/quota.py)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,9 @@ def _provider(name: str) -> Provider:
 @bp.post("/antrag/<application_id>/bezahlen")
 def pay(application_id: str) -> ResponseReturnValue:
     _visitor, draft = own_draft(application_id)
+    quota = context.quota()
+    if quota is not None and draft.state == DRAFT:
+        applications.reprice(draft, quota)  # a free place may have come back (a rejection)
     if draft.state != DRAFT or draft.fee_cents == 0:
         return redirect(url_for("kit.review", application_id=draft.id), 303)
     provider = _provider(request.form.get("provider", ""))
@@ -84,7 +88,7 @@ def settle(payment: Payment, outcome: Outcome) -> None:
         payment.updated_at = now()
         db.session.commit()
     submitted = payment.state == "captured" and applications.submit(
-        payment.application, context.service(), "payment"
+        payment.application, context.service(), "payment", paid_cents=payment.amount_cents
     )
     if submitted:
         context.pusher().push_pending(payment.application_id)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, abort, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from services.kit import applications, context, pdf
-from services.kit.applications import DRAFT
+from services.kit.applications import DRAFT, QuotaUsedUpError
 from services.kit.blueprint import bp
 from services.kit.definition import STATE_LABELS
+from services.kit.i18n import _
 from services.kit.models import Application
 from services.kit.present import display, euros
+from services.kit.quota import Standing
 from services.kit.visitor import Visitor, current
 
 
@@ -25,8 +27,23 @@ def index() -> ResponseReturnValue:
     service = context.service()
     fees = sorted(set(context.fees().values()))
     return render_template(
-        "kit/start.html", service=service, visitor=_citizen(), fees=[euros(c) for c in fees if c]
+        "kit/start.html",
+        service=service,
+        visitor=_citizen(),
+        fees=[euros(c) for c in fees if c],
+        quota=context.quota(),
+        euros=euros,
     )
+
+
+def _standings(visitor: Visitor) -> list[Standing]:
+    """The citizen's free quota in each year the form's date range reaches (none: no quota)."""
+    quota = context.quota()
+    if quota is None:
+        return []
+    when = context.service().field(quota.rule.year_field)
+    years = quota.years_open(when.min_days, when.max_days, date.today())
+    return [quota.standing(visitor.subject, year) for year in years]
 
 
 def _prefill(visitor: Visitor) -> tuple[dict[str, object], set[str]]:
@@ -55,7 +72,9 @@ def application_form() -> ResponseReturnValue:
             service, form, visitor, date.today()
         )
         if not problems:
-            fee = applications.fee_for(service, context.fees(), data)
+            fee = applications.price(
+                service, context.fees(), context.quota(), visitor.subject, data
+            )
             draft = applications.save_draft(service, visitor, data, verified_fields, fee)
             return redirect(url_for("kit.review", application_id=draft.id), 303)
         values = {**values, **{k: v for k, v in data.items() if k not in verified}}
@@ -67,6 +86,9 @@ def application_form() -> ResponseReturnValue:
         verified=verified,
         problems=problems,
         visitor=visitor,
+        quota=context.quota(),
+        standings=_standings(visitor),
+        euros=euros,
     ), status
 
 
@@ -85,10 +107,21 @@ def review(application_id: str) -> ResponseReturnValue:
     visitor, found = own_draft(application_id)
     if found.state != DRAFT:
         return redirect(url_for("kit.receipt", application_id=found.id), 303)
+    quota = context.quota()
     if request.method == "POST" and found.fee_cents == 0:
-        if applications.submit(found, context.service(), "citizen"):
-            context.pusher().push_pending(found.id)
+        try:
+            if applications.submit(found, context.service(), "citizen", quota):
+                context.pusher().push_pending(found.id)
+        except QuotaUsedUpError as used_up:
+            _flash_used_up(used_up.standing)
+            return redirect(url_for("kit.review", application_id=found.id), 303)
         return redirect(url_for("kit.receipt", application_id=found.id), 303)
+    standing = None
+    if quota is not None:
+        seen = found.fee_cents
+        standing = applications.reprice(found, quota)
+        if seen == 0 and found.fee_cents:
+            _flash_used_up(standing)
     return render_template(
         "kit/review.html",
         service=context.service(),
@@ -98,6 +131,24 @@ def review(application_id: str) -> ResponseReturnValue:
         providers=context.providers(),
         visitor=visitor,
         failed=request.args.get("zahlung") == "fehlgeschlagen",
+        quota=quota,
+        standing=standing,
+        euros=euros,
+    )
+
+
+def _flash_used_up(standing: Standing) -> None:
+    """The review showed a free application, but its year's free places are gone now."""
+    if standing.free:
+        return  # one came back meanwhile (a rejection): the review shows it free again
+    flash(
+        _(
+            "Die gebührenfreien Anträge für %(year)d sind inzwischen verbraucht (durch einen "
+            "anderen Antrag). Dieser Antrag kostet %(fee)s und ist noch nicht gestellt.",
+            year=standing.year,
+            fee=euros(standing.further_fee_cents),
+        ),
+        "error",
     )
 
 

@@ -1,4 +1,7 @@
-"""Sperrmüllabholung: SAML 2.0, Vertrauensniveau niedrig; address and phone prefilled."""
+"""Sperrmüllabholung: SAML 2.0, Vertrauensniveau niedrig; address and phone prefilled.
+
+Free up to N pickups a year, then a fee (``services/fees.toml``: ``frei_pro_jahr``,
+``gebuehr_je_weitere``); the year is the calendar year of the requested pickup date."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from flask import Flask
 
 from services.kit import create_service_app
 from services.kit.config import ServiceConfig
-from services.kit.definition import Field, Service
+from services.kit.definition import Field, FreeQuota, Service
 from services.kit.i18n import _l
 
 PORT = 8102
@@ -19,6 +22,11 @@ SERVICE = Service(
     prefix="SPM",
     intro=_l("Bestellen Sie die Abholung von Sperrmüll an Ihrer Anschrift."),
     legal_basis=_l("Abfallsatzung der Stadt"),
+    free_quota=FreeQuota(
+        year_field="wunschtermin",
+        label=_l("Gebührenfreie Abholungen"),
+        year_hint=_l("Es zählt das Kalenderjahr des Wunschtermins."),
+    ),
     attributes=(
         "given_names",
         "family_names",

@@ -328,7 +328,7 @@ def service_client(tmp_path: Path) -> FlaskClient:
     from services.kit.config import ServiceConfig
 
     fees = tmp_path / "fees.toml"
-    fees.write_text("")
+    fees.write_text("[sperrmuell]\nfrei_pro_jahr = 2\ngebuehr_je_weitere = 3500\n")
     config = ServiceConfig(
         base_url="http://127.0.0.1:9",
         hub_url="http://127.0.0.1:8",

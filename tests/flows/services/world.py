@@ -189,7 +189,8 @@ def _hub(settings: Settings, store: KeyValueStore) -> Flask:
 
 
 @contextmanager
-def _service_database(backend: str, tmp: Path, key: str) -> Iterator[str]:
+def service_database(backend: str, tmp: Path, key: str) -> Iterator[str]:
+    """A service's own database: an SQLite file, or a PostgreSQL schema of its own (dropped)."""
     if backend != POSTGRES:
         yield f"sqlite:///{tmp / key / 'service.db'}"
         return
@@ -257,7 +258,7 @@ def world(
         the_world = World(hub, urls["hub"], paypal, giro)
         payment = dev_services.payment_config(urls["paypal"], urls["giro"])
         for key, service in services.items():
-            db_url = stack.enter_context(_service_database(backend, tmp, key))
+            db_url = stack.enter_context(service_database(backend, tmp, key))
             upgrade(db_url)
             config = dev_services.service_config(
                 key, urls[key], urls["hub"], db_url, tmp / key, payment
@@ -295,7 +296,9 @@ def _served_hub(
 
 
 def _first_paying(services: dict[str, Service], urls: dict[str, str]) -> str:
-    paying = [k for k, s in services.items() if s.fee is not None] or list(services)
+    paying = [
+        k for k, s in services.items() if s.fee is not None or s.free_quota is not None
+    ] or list(services)
     return urls[paying[0]]
 
 
