@@ -49,10 +49,12 @@ def client_ids(key: str) -> dict[str, str]:
     }
 
 
-def payment_config(paypal_url: str, giro_url: str, giro_hash: str = "sha256") -> PaymentConfig:
+def payment_config(
+    paypal_url: str, giro_url: str, giro_hash: str = "sha256", paypal_client: str = PAYPAL_CLIENT
+) -> PaymentConfig:
     return PaymentConfig(
         paypal_api=paypal_url,
-        paypal_client_id=PAYPAL_CLIENT,
+        paypal_client_id=paypal_client,
         paypal_secret=PAYPAL_SECRET,
         paypal_webhook_id="WH-DEMO-STADTKASSE",
         giro_api=giro_url,
@@ -235,20 +237,23 @@ def start_all(hub: Flask, host: str, var_dir: Path) -> list[str]:
     hub_url = hub.extensions["settings"].base_url
     paypal_url, giro_url = f"http://{host}:{PAYPAL_PORT}", f"http://{host}:{GIRO_PORT}"
     urls = {key: f"http://{host}:{module(key).PORT}" for key in SERVICE_MODULES}
-    paying = [k for k in SERVICE_MODULES if module(k).SERVICE.fee is not None]
-    webhook = urls[paying[0]] + "/zahlung/paypal/benachrichtigung"
+    # One PayPal app per service, as a city would set it up: each has its own webhook URL.
+    merchants = {
+        f"{PAYPAL_CLIENT}-{key}": Merchant(
+            PAYPAL_SECRET, url + "/zahlung/paypal/benachrichtigung", "WH-DEMO-STADTKASSE"
+        )
+        for key, url in urls.items()
+    }
     lines = ["  Services (demo clerks: password " + CLERK_PASSWORD + "):"]
-    paypal = PayPalSimulator(
-        paypal_url, {PAYPAL_CLIENT: Merchant(PAYPAL_SECRET, webhook, "WH-DEMO-STADTKASSE")}
-    )
+    paypal = PayPalSimulator(paypal_url, merchants)
     giro = GiroSimulator(giro_url, {GIRO_PROJECT: Project(GIRO_MERCHANT, GIRO_SECRET)})
     for name, app, port in (
         ("PayPal sim", paypal_app(paypal), PAYPAL_PORT),
         ("Giro sim", giro_app(giro), GIRO_PORT),
     ):
         lines.append(_start(name, app, host, port, "/sim/"))
-    payment = payment_config(paypal_url, giro_url)
     for key in SERVICE_MODULES:
+        payment = payment_config(paypal_url, giro_url, paypal_client=f"{PAYPAL_CLIENT}-{key}")
         service: Service = module(key).SERVICE
         folder = var_dir / "services" / key
         database = f"sqlite:///{folder / 'service.db'}"
