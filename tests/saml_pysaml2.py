@@ -76,6 +76,8 @@ class PySaml2Sp:
         in_process: bool = False,
         want_response_signed: bool = True,
         want_assertions_signed: bool = True,
+        allow_unsolicited: bool = False,
+        slo_bindings: tuple[str, ...] = (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST),
     ) -> None:
         self.keys = keys or sp_keys("pysaml2-sp")
         self.entity_id = host + "/metadata"
@@ -97,17 +99,14 @@ class PySaml2Sp:
                 "sp": {
                     "endpoints": {
                         "assertion_consumer_service": [(self.acs_url, BINDING_HTTP_POST)],
-                        "single_logout_service": [
-                            (self.slo_url, BINDING_HTTP_REDIRECT),
-                            (self.slo_url, BINDING_HTTP_POST),
-                        ],
+                        "single_logout_service": [(self.slo_url, b) for b in slo_bindings],
                     },
                     "authn_requests_signed": True,
                     "logout_requests_signed": True,
                     "logout_responses_signed": True,
                     "want_response_signed": want_response_signed,
                     "want_assertions_signed": want_assertions_signed,
-                    "allow_unsolicited": False,
+                    "allow_unsolicited": allow_unsolicited,
                     # under service.sp, or pysaml2 silently signs with RSA-SHA1 (DESIGN.md)
                     "signing_algorithm": SIG_RSA_SHA256,
                     "digest_algorithm": DIGEST_SHA256,

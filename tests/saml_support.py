@@ -212,9 +212,10 @@ class OneLoginSp:
         self.last_request_id = auth.get_last_request_id()
         return str(url)
 
-    def acs(self, form: PostedForm) -> Any:
-        """Process the Response as the SP's ACS; returns the Auth object (errors inside)."""
-        auth = self._auth(post=form.fields)
+    def acs(self, form: PostedForm, path: str = "/acs") -> Any:
+        """Process the Response as the SP's ACS at ``path``; returns the Auth object (errors
+        inside). Without a login_url() before, it expects an unsolicited Response."""
+        auth = self._auth(post=form.fields, path=path)
         auth.process_response(request_id=self.last_request_id)
         if not auth.get_errors():
             self.logged_in = auth

@@ -225,7 +225,7 @@ def _settings(form: SettingsForm, sp: ServiceProvider | None) -> SpSettings:
         sign_assertion=bool(form.sign_assertion.data),
         encrypt_assertion=bool(form.encrypt_assertion.data),
         require_signed_requests=bool(form.require_signed_requests.data),
-        allow_idp_initiated=sp.allow_idp_initiated if sp is not None else False,
+        allow_idp_initiated=bool(form.allow_idp_initiated.data),
         name_id_formats=_keep_order(form.name_id_formats.data or [], sp),
         release=tuple(form.release.data or ()),
         min_level=form.min_level.data or "",
@@ -261,6 +261,7 @@ def _form_data(sp: ServiceProvider) -> dict[str, Any]:
         "sign_response": sp.sign_response,
         "sign_assertion": sp.sign_assertion,
         "require_signed_requests": sp.require_signed_requests,
+        "allow_idp_initiated": sp.allow_idp_initiated,
         "roles": ", ".join(sp.roles),
     }
 

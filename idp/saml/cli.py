@@ -42,7 +42,11 @@ def saml_sps() -> None:
 @click.option("--sign-response/--no-sign-response", default=True)
 @click.option("--sign-assertion/--no-sign-assertion", default=True)
 @click.option("--require-signed-requests/--allow-unsigned-requests", default=True)
-@click.option("--idp-initiated/--no-idp-initiated", default=False)
+@click.option(
+    "--idp-initiated/--no-idp-initiated",
+    default=False,
+    help="allow IdP-initiated SSO (GET /saml/unsolicited, docs/SAML.md)",
+)
 def add(
     path: Path | None,
     url: str | None,
@@ -85,8 +89,10 @@ def list_() -> None:
     """All SPs with their state."""
     for sp in all_sps():
         state = "enabled" if sp.enabled else "disabled"
+        unsolicited = "\tidp-initiated" if sp.allow_idp_initiated else ""
         click.echo(
             f"{sp.entity_id}\t{sp.name}\t{state}\tmin={sp.min_level}\t{','.join(sp.release)}"
+            + unsolicited
         )
 
 
@@ -97,6 +103,11 @@ def list_() -> None:
 @click.option("--min-level", type=click.Choice(registry.LEVELS))
 @click.option("--roles", help="comma-separated roles the SP may learn (empty: none)")
 @click.option("--encrypt/--no-encrypt", default=None)
+@click.option(
+    "--idp-initiated/--no-idp-initiated",
+    default=None,
+    help="allow IdP-initiated SSO (GET /saml/unsolicited, docs/SAML.md)",
+)
 def set_(
     entity_id: str,
     release: str | None,
@@ -104,8 +115,10 @@ def set_(
     min_level: str | None,
     roles: str | None,
     encrypt: bool | None,
+    idp_initiated: bool | None,
 ) -> None:
-    """Change an SP's release list, NameID formats, minimum level or encryption."""
+    """Change an SP's release list, NameID formats, minimum level, roles, encryption or
+    whether it accepts IdP-initiated SSO."""
     sp = _sp(entity_id)
     current = registry.settings_of(sp)
     changed = SpSettings(
@@ -113,7 +126,9 @@ def set_(
         sign_assertion=current.sign_assertion,
         encrypt_assertion=current.encrypt_assertion if encrypt is None else encrypt,
         require_signed_requests=current.require_signed_requests,
-        allow_idp_initiated=current.allow_idp_initiated,
+        allow_idp_initiated=(
+            current.allow_idp_initiated if idp_initiated is None else idp_initiated
+        ),
         name_id_formats=_split(name_id_formats) or current.name_id_formats,
         release=current.release if release is None else (_split(release) or ()),
         min_level=min_level or current.min_level,

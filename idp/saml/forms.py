@@ -45,6 +45,9 @@ class SettingsForm(FlaskForm):
     sign_response = BooleanField(_l("Antwort (Response) signieren"))
     sign_assertion = BooleanField(_l("Assertion signieren"))
     require_signed_requests = BooleanField(_l("Nur signierte Anmeldeanfragen annehmen"))
+    allow_idp_initiated = BooleanField(
+        _l("Anmeldung ohne Anfrage des Dienstes erlauben (IdP-initiiert)")
+    )
     roles = StringField(
         _l("Rollen, die der Dienst erfährt (clerk:<dienst>, durch Komma getrennt)"),
         validators=[Length(max=1000)],

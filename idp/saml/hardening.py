@@ -33,12 +33,13 @@ _REPLAY_KEY = "saml-request:"
 
 class Refused(Exception):  # noqa: N818
     """An incoming message is refused; ``reason`` is a short English code for logs and tests,
-    ``message`` what the citizen reads (German msgid)."""
+    ``message`` what the citizen reads (German msgid), ``status`` the HTTP status of the page."""
 
-    def __init__(self, reason: str, message: object | None = None) -> None:
+    def __init__(self, reason: str, message: object | None = None, status: int = 400) -> None:
         super().__init__(reason)
         self.reason = reason
         self.message = message
+        self.status = status
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,8 @@ class Endpoint:
     location: str
     response_location: str | None = None
     index: int | None = None
-    is_default: bool = False
+    #: The isDefault attribute (SAML Metadata §2.2.3): True, False, or None when absent.
+    is_default: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -83,10 +84,12 @@ class SpMetadata:
         return next((e for e in self.acs if e.index == index), None)
 
     def default_acs(self) -> Endpoint:
-        """SAML Metadata §2.2.3: the isDefault one, else the first without isDefault=false."""
-        for endpoint in self.acs:
-            if endpoint.is_default:
-                return endpoint
+        """SAML Metadata §2.2.3: the first with isDefault="true", else the first without
+        isDefault="false", else the first of all."""
+        for wanted in (True, None):
+            for endpoint in self.acs:
+                if endpoint.is_default is wanted:
+                    return endpoint
         return self.acs[0]
 
 
@@ -174,7 +177,7 @@ def _endpoints(
                 location,
                 _url(response, require_https) if response else None,
                 index,
-                element.get("isDefault") in {"true", "1"},
+                _flag(element.get("isDefault")),
             )
         )
     if indexed and not found:
@@ -182,6 +185,11 @@ def _endpoints(
             _l("Der SP braucht mindestens einen AssertionConsumerService mit HTTP-POST.")
         )
     return tuple(found)
+
+
+def _flag(value: str | None) -> bool | None:
+    """An xs:boolean attribute: True, False, or None when absent (or not a boolean)."""
+    return {"true": True, "1": True, "false": False, "0": False}.get((value or "").strip())
 
 
 def _url(value: str, require_https: bool) -> str:

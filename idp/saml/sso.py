@@ -19,6 +19,7 @@ from typing import Any
 from flask import Response, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from lxml import etree
 from saml2 import samlp
 
@@ -47,6 +48,7 @@ NO_PASSIVE = "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
 NO_AUTHN_CONTEXT = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"
 INVALID_NAMEID_POLICY = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
 AUTHN_REQUEST = f"{{{assemble.SAMLP}}}AuthnRequest"
+NOT_ALLOWED = _l("Dieser Dienst nimmt keine Anmeldung an, die beim Bürgerportal beginnt.")
 SP_MESSAGES = frozenset(
     {AUTHN_REQUEST, f"{{{assemble.SAMLP}}}LogoutRequest", f"{{{assemble.SAMLP}}}LogoutResponse"}
 )
@@ -69,6 +71,8 @@ class Pending:
     is_passive: bool
     started_at: float
     binding: str
+    #: IdP-initiated (:mod:`idp.saml.unsolicited`): no AuthnRequest, so no InResponseTo.
+    unsolicited: bool = False
 
     @property
     def requested(self) -> loa.Requested:
@@ -93,6 +97,12 @@ def receive(message_of: Any) -> ResponseReturnValue:
         pending = _accept(message, sp, metadata)
     except Refused as exc:
         return refused_page(exc.reason, exc.message)
+    return start(pending)
+
+
+def start(pending: Pending) -> Response:
+    """Keep ``pending`` under a random handle bound to this browser and go on to
+    ``/saml/sso/weiter/<handle>`` (a same-site GET, which carries the Lax session cookie)."""
     handle = secrets.token_urlsafe(24)
     binding = request.cookies.get(BINDING_COOKIE) or secrets.token_urlsafe(24)
     data = asdict(pending) | {"browser": binding}
@@ -226,6 +236,8 @@ def continue_(handle: str) -> ResponseReturnValue:
     sp = sp_by_id(pending.sp_id)
     if sp is None or not sp.enabled:
         return refused_page("unknown-sp")
+    if pending.unsolicited and not sp.allow_idp_initiated:  # withdrawn since
+        return refused_page("idp-initiated-not-allowed", NOT_ALLOWED, 403)
     if _usable_metadata(sp) is None:
         return refused_page("sp-metadata-invalid")
     identity = api.current_identity()
@@ -284,6 +296,11 @@ def cancel(handle: str) -> ResponseReturnValue:
     sp = sp_by_id(pending.sp_id)
     if sp is None:
         return refused_page("unknown-sp")
+    if pending.unsolicited:  # nobody asked: nothing to answer, only the citizen to tell
+        _take(handle)
+        return refused_page(
+            "unsolicited-cancelled", _("Die Anmeldung beim Dienst wurde abgebrochen."), 200
+        )
     return _answer_error(handle, sp, pending, NO_AUTHN_CONTEXT)
 
 

@@ -1,11 +1,11 @@
-"""The SAML endpoints: metadata, SSO (both bindings), SLO (both bindings)."""
+"""The SAML endpoints: metadata, SSO (both bindings; IdP-initiated), SLO (both bindings)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from idp.saml import hardening, metadata, slo, sso
+from idp.saml import hardening, metadata, slo, sso, unsolicited
 from idp.saml.keys import ENCRYPTION, SIGNING
 from idp.saml.service import idp
 
@@ -43,6 +43,11 @@ def sso_post() -> ResponseReturnValue:
             request.form.get("SAMLRequest"), request.form.get("RelayState"), limit
         )
     )
+
+
+@bp.get("/unsolicited")
+def sso_unsolicited() -> ResponseReturnValue:
+    return unsolicited.start()
 
 
 @bp.get("/sso/weiter/<handle>")

@@ -293,3 +293,36 @@ def test_saml_a_failed_card_reading_never_asserts_more_than_performed(
     again = follow(browser, browser.get(path_of(sp.login_url())))
     assert again.request.path == "/anmelden/ausweis"  # still low: asked for the card again
     assert "SAMLResponse" not in again.text
+
+
+def test_saml_unsolicited_steps_up_to_the_sp_minimum_with_the_card(
+    hub: EidHub, portal: Portal
+) -> None:
+    """IdP-initiated SSO (Profiles §4.1.5) for an SP whose minimum is high: the card first, then
+    the unsolicited Response at QAA 4, which python3-saml accepts without a request ID."""
+    browser = erika_with_card(hub, portal)
+    sp = OneLoginSp(hub_metadata(browser))
+    register_sp(
+        hub.app, sp.metadata(), release=("given_names",), min_level="high", allow_idp_initiated=True
+    )
+    start = "/saml/unsolicited?providerId=" + sp.entity_id + "&target=/antrag"
+    card_page = follow(browser, browser.get(start))
+    assert "Anmeldung mit dem Online-Ausweis bestätigen" in card_page.text
+    form = posted_form(read_card_here(hub, browser, card_page))
+    assert form.fields["RelayState"] == "/antrag"
+    assert b"InResponseTo" not in base64.b64decode(form.fields["SAMLResponse"])
+    auth = sp.acs(form)
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert class_ref(form) == "STORK-QAA-Level-4"
+    assert auth.get_attributes()["urn:oid:2.5.4.42"] == ["ERIKA"]
+
+
+def test_saml_unsolicited_cancel_at_the_card_sends_nothing(hub: EidHub, portal: Portal) -> None:
+    browser = erika_with_card(hub, portal)
+    sp = OneLoginSp(hub_metadata(browser))
+    register_sp(hub.app, sp.metadata(), min_level="high", allow_idp_initiated=True)
+    card_page = follow(browser, browser.get("/saml/unsolicited?providerId=" + sp.entity_id))
+    cancel = card_page.text.split('href="/saml/sso/abbrechen/', 1)[1].split('"', 1)[0]
+    page = browser.get("/saml/sso/abbrechen/" + cancel)
+    assert page.status_code == 200 and "abgebrochen" in page.text
+    assert "SAMLResponse" not in page.text

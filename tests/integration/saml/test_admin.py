@@ -277,6 +277,22 @@ def test_settings_changed_take_effect(app: Flask, portal: Portal, admin: Admin) 
     ]
 
 
+def test_idp_initiated_sso_is_set_on_the_page(app: Flask, portal: Portal, admin: Admin) -> None:
+    sp = OneLoginSp(hub_metadata(admin.browser))
+    assert add_sp(admin, sp, allow_idp_initiated="y").status_code == 303
+    assert the_sp(app).allow_idp_initiated
+    path = f"{BASE}/{the_sp(app).id}"
+    page = admin.browser.get(path)
+    assert 'name="allow_idp_initiated"' in page.text
+    assert "/saml/unsolicited?providerId=https://sp.example.org/metadata" in page.text
+    start = "/saml/unsolicited?providerId=" + ENTITY
+    assert admin.browser.get(start).status_code == 303
+    assert upload(admin.browser, path, None, **SETTINGS).status_code == 303  # unchecked
+    assert not the_sp(app).allow_idp_initiated
+    assert admin.browser.get(start).status_code == 403
+    assert [e for e, _ in saml_events(portal)] == ["saml.sp_registered", "saml.sp_changed"]
+
+
 def test_a_refused_change_changes_nothing(app: Flask, portal: Portal, admin: Admin) -> None:
     sp = OneLoginSp(hub_metadata(admin.browser))
     assert add_sp(admin, sp).status_code == 303

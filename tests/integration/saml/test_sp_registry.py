@@ -304,6 +304,24 @@ def test_list_set_disable_enable_remove(
     assert missing.exit_code != 0 and f"no SP {ENTITY}" in missing.output
 
 
+def test_idp_initiated_sso_is_switched_on_and_off(
+    app: Flask, portal: Portal, tmp_path: Path, sp: OneLoginSp
+) -> None:
+    assert add_file(app, tmp_path, sp.metadata(), "--idp-initiated").exit_code == 0
+    assert cli(app, "list").output.rstrip("\n").endswith("\tidp-initiated")
+    browser = portal.new_browser()
+    start = "/saml/unsolicited?providerId=" + ENTITY
+    assert browser.get(start).status_code == 303
+    off = cli(app, "set", ENTITY, "--no-idp-initiated")
+    assert off.exit_code == 0, off.output
+    assert "idp-initiated" not in cli(app, "list").output
+    assert browser.get(start).status_code == 403
+    assert cli(app, "set", ENTITY, "--release", "email").exit_code == 0  # other changes keep it
+    assert browser.get(start).status_code == 403
+    assert cli(app, "set", ENTITY, "--idp-initiated").exit_code == 0
+    assert browser.get(start).status_code == 303
+
+
 # --- parsed once, cached, invalidated on change ------------------------------------------------
 
 
