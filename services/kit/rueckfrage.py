@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, update
 
+from services.kit import outbox
 from services.kit.i18n import _
 from services.kit.models import Application, ApplicationEvent, db, now
 
@@ -69,6 +70,7 @@ def answer(application: Application, question_id: int, text: str) -> Application
     )
     db.session.add(event)
     db.session.commit()
+    outbox.committed()
     db.session.refresh(application)
     return event
 
