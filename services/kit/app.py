@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask, Response, request
-from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -27,7 +26,6 @@ from services.kit.payment.giro import Giro
 from services.kit.payment.paypal import PayPal
 from services.kit.push import StatusPusher
 from services.kit.quota import Quota
-from services.kit.sender import StatusSender
 from services.kit.session import SqlSessionInterface
 from services.kit.storage import sqlalchemy_url, upgrade
 
@@ -73,10 +71,8 @@ def create_service_app(service: Service, config: ServiceConfig) -> Flask:
         kit_fees=fees,
         kit_quota=quota,
         kit_providers=_providers(config.payment),
+        kit_pusher=_pusher(service, config),
     )
-    sender = StatusSender(app, _pusher(service, config), config.push_policy, config.push_interval)
-    app.extensions["kit_sender"] = sender
-    app.before_request(sender.start)  # each process its own thread, started by its first request
     if service.protocol == "oidc":
         app.extensions["kit_oauth"] = login_oidc.init(app, service, config)
     else:
@@ -104,6 +100,10 @@ def _error_page(error: Exception) -> tuple[str, int]:
         401: _("Bitte melden Sie sich an."),
         403: _("Dafür fehlt Ihnen die Berechtigung."),
         404: _("Diese Seite gibt es nicht (mehr)."),
+        413: _(
+            "Das war zu viel auf einmal: eine Datei darf höchstens 5 MB groß sein. Bitte gehen "
+            "Sie zurück und wählen Sie eine kleinere Datei; es wurde nichts gespeichert."
+        ),
     }
     message = messages.get(code, _("Die Anfrage konnte nicht bearbeitet werden."))
     return render_template("kit/error.html", message=message), code
@@ -119,10 +119,24 @@ def _blueprint(app: Flask) -> None:
     )
     from services.kit.blueprint import bp
 
+    app.before_request(_upload_limit)  # before the CSRF check reads the form
     csrf = CSRFProtect(app)
     for view in (pay_views.payment_notification, login_views.saml_acs, login_views.clerk_saml_acs):
         csrf.exempt(view)  # provider notifications and the SAML POST binding: signed instead
     app.register_blueprint(bp)
+
+
+def _upload_limit() -> None:
+    """Forms with file inputs may send up to :func:`uploads.request_limit`; every other request
+    stays within MAX_CONTENT_LENGTH (Flask answers 413 before reading more)."""
+    from services.kit import context, uploads
+
+    if request.endpoint == "kit.application_form":
+        files = sum(f.kind == "file" for f in context.service().fields)
+        if files:
+            request.max_content_length = uploads.request_limit(files)
+    elif request.endpoint == "kit.answer_question":
+        request.max_content_length = uploads.request_limit(1)
 
 
 def _check_fees(service: Service, fees: dict[str, int]) -> None:
@@ -190,17 +204,10 @@ def _providers(config: PaymentConfig) -> dict[str, Provider]:
 
 
 def _pusher(service: Service, config: ServiceConfig) -> StatusPusher:
-    timeout = (min(3.05, config.push_timeout), config.push_timeout)
     if service.protocol == "oidc":
-        return StatusPusher(
-            config.hub_url, config.client_id, config.client_secret, config.base_url, timeout
-        )
+        return StatusPusher(config.hub_url, config.client_id, config.client_secret, config.base_url)
     return StatusPusher(
-        config.hub_url,
-        config.status_client_id,
-        config.status_client_secret,
-        config.base_url,
-        timeout,
+        config.hub_url, config.status_client_id, config.status_client_secret, config.base_url
     )
 
 
@@ -251,17 +258,11 @@ def _cleanup_command(config: ServiceConfig) -> click.Command:
 
 def _push_command() -> click.Command:
     @click.command("push-status")
-    @with_appcontext
-    @click.option("--requeue", is_flag=True, help="Try the failed ones again as well.")
-    def push(requeue: bool) -> None:
-        """Send the state changes the hub has not accepted yet, now (backoff or not)."""
+    def push() -> None:
+        """Send the state changes the hub has not accepted yet."""
         from flask import current_app
 
-        from services.kit import outbox
-
-        if requeue:
-            click.echo(f"{outbox.requeue()} failed updates queued again")
-        sent = current_app.extensions["kit_sender"].drain(due_only=False, limit=1000)
-        click.echo(f"{sent} updates sent, {outbox.pending_count()} still pending")
+        sent = current_app.extensions["kit_pusher"].push_pending(limit=1000)
+        click.echo(f"{sent} updates sent")
 
     return push

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from services.kit import applications, context, rueckfrage
+from services.kit import applications, context, rueckfrage, uploads
 from services.kit.applications import DRAFT
 from services.kit.blueprint import bp
 from services.kit.definition import STATE_LABELS
@@ -41,8 +41,10 @@ def _page(
     text: str = "",
     status: int = 200,
     notice: str | None = None,
+    upload_problem: str | None = None,
 ) -> ResponseReturnValue:
-    """``problem``: what is wrong with the answer's text; ``notice``: why nothing changed."""
+    """``problem``: what is wrong with the answer's text, ``upload_problem`` with its document;
+    ``notice``: why nothing changed."""
     return render_template(
         "kit/application.html",
         service=context.service(),
@@ -55,6 +57,10 @@ def _page(
         max_answer=rueckfrage.MAX_ANSWER,
         problem=problem,
         notice=notice,
+        upload_problem=upload_problem,
+        accept=uploads.ACCEPT,
+        max_upload=uploads.MAX_LABEL,
+        size=uploads.size_label,
         text=text,
         visitor=visitor,
     ), status
@@ -77,11 +83,13 @@ def answer_question(application_id: str) -> ResponseReturnValue:
     question = rueckfrage.open_question(found)
     if question is None or request.form.get("frage", "") != str(question.id):
         return _not_open(visitor, found)
+    upload, upload_problem = uploads.read(request.files.get("anlage"))
     problem = rueckfrage.answer_problem(text)
-    if problem is not None:
-        return _page(visitor, found, problem, text, 400)
-    if rueckfrage.answer(found, question.id, text) is None:
+    if problem is not None or upload_problem is not None:
+        return _page(visitor, found, problem, text, 400, upload_problem=upload_problem)
+    if rueckfrage.answer(found, question.id, text, upload) is None:
         return _not_open(visitor, found)
+    context.pusher().push_pending(found.id)
     thanks = _("Vielen Dank, Ihre Antwort ist eingegangen. Ihr Antrag ist wieder in Bearbeitung.")
     flash(thanks, "success")
     return redirect(url_for("kit.own_application", application_id=found.id), 303)

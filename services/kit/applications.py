@@ -2,9 +2,8 @@
 
 A draft becomes an application exactly once: submission is one conditional UPDATE (``state =
 'entwurf'``), so a browser return and a provider notification arriving together submit it once.
-Every change adds an event that the status push carries to the hub: committed with the change
-(an outbox, :mod:`services.kit.outbox`) and sent by the background sender, which each change
-wakes (:mod:`services.kit.sender`).
+Every change adds an event that the status push carries to the hub (an outbox: events not yet
+accepted by the hub are pushed again later).
 
 A service with a yearly free quota (services/kit/quota.py): a free draft claims its place in
 the submission's transaction; if none is left by then, nothing is submitted and the draft
@@ -15,18 +14,19 @@ place back in the transaction of the state change.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.kit import outbox
 from services.kit import quota as quotas
 from services.kit.definition import NOTE_REQUIRED, REJECTED, Field, Service
 from services.kit.i18n import _
 from services.kit.models import Application, ApplicationEvent, db, now
 from services.kit.quota import Quota, Standing
+from services.kit.uploads import Upload
 from services.kit.visitor import Visitor
 
 DRAFT = "entwurf"
@@ -91,13 +91,20 @@ def reprice(draft: Application, quota: Quota) -> Standing:
 
 
 def read_form(
-    service: Service, form: dict[str, str], visitor: Visitor, today: date
+    service: Service,
+    form: dict[str, str],
+    visitor: Visitor,
+    today: date,
+    uploads: Mapping[str, Upload] | None = None,
+    upload_problems: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Any], list[str], dict[str, str]]:
     """The values (verified ones from the session, never from the form), the names of the
-    verified fields, and the problems by field."""
+    verified fields, and the problems by field. File fields come as ``uploads`` (already
+    recognised, :mod:`services.kit.uploads`) and their ``upload_problems``."""
     data: dict[str, Any] = {}
     verified: list[str] = []
     problems: dict[str, str] = {}
+    uploads, upload_problems = uploads or {}, upload_problems or {}
     for f in service.fields:
         if not f.applies(data):
             continue
@@ -106,7 +113,13 @@ def read_form(
             data[f.name] = held.value
             verified.append(f.name)
             continue
-        if f.kind == "persons":
+        if f.kind == "file":
+            chosen = uploads.get(f.name)
+            data[f.name] = chosen.summary() if chosen is not None else ""
+            problem = upload_problems.get(f.name)
+            if problem is None and f.required and chosen is None:
+                problem = _("Bitte wählen Sie eine Datei aus.")
+        elif f.kind == "persons":
             data[f.name], problem = _persons(f, form, today)
         elif f.kind == "checkbox":
             data[f.name] = "ja" if form.get(f.name) == "ja" else ""
@@ -143,8 +156,14 @@ def _persons(
 
 
 def save_draft(
-    service: Service, visitor: Visitor, data: dict[str, Any], verified: list[str], fee: int
+    service: Service,
+    visitor: Visitor,
+    data: dict[str, Any],
+    verified: list[str],
+    fee: int,
+    uploads: Mapping[str, Upload] | None = None,
 ) -> Application:
+    """The draft with its uploaded documents, in one transaction."""
     moment = now()
     draft = Application(
         subject=visitor.subject,
@@ -157,6 +176,9 @@ def save_draft(
         created_at=moment,
         updated_at=moment,
     )
+    for name, upload in (uploads or {}).items():
+        if name in data:  # a file field that applies to this application
+            draft.attachments.append(upload.attachment(field=name))
     db.session.add(draft)
     db.session.commit()
     return draft
@@ -213,7 +235,6 @@ def submit(
         except IntegrityError:  # the same reference twice (40 random bits): draw again
             db.session.rollback()
             continue
-        outbox.committed()
         db.session.refresh(application)
         return True
     raise RuntimeError("no free reference number")
@@ -254,14 +275,14 @@ def change_state(
         ApplicationEvent(application_id=application.id, state=to, note=note, actor=clerk, at=moment)
     )
     db.session.commit()
-    outbox.committed()
     db.session.refresh(application)
     return None
 
 
 def drop_stale_drafts(older_than_seconds: int) -> int:
-    """Drafts whose payment never came (abandoned) go after the configured time; a draft with
-    a captured payment is kept (its submission is due, the notification will come)."""
+    """Drafts whose payment never came (abandoned) go after the configured time, with their
+    uploaded documents; a draft with a captured payment is kept (its submission is due, the
+    notification will come)."""
     limit = now() - timedelta(seconds=older_than_seconds)
     query = select(Application).where(Application.state == DRAFT, Application.updated_at < limit)
     dropped = 0

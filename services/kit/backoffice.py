@@ -4,6 +4,8 @@ change goes to the hub's status inbox; archiving writes the archive PDF."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -32,6 +34,7 @@ def clerk_list() -> ResponseReturnValue:
     clerk = _clerk()
     if not isinstance(clerk, Visitor):
         return clerk
+    context.pusher().push_pending()  # whatever the hub did not take before goes again now
     state = request.args.get("status", "")
     state = state if state in STATE_LABELS else ""
     return render_template(
@@ -69,6 +72,7 @@ def clerk_detail(application_id: str) -> ResponseReturnValue:
             if target == "archiviert":
                 found.archive_pdf = pdf.archive(service, found)
                 db.session.commit()
+            context.pusher().push_pending(found.id)
             flash(_("Der Status ist jetzt: %(state)s", state=STATE_LABELS[target]), "success")
             return redirect(url_for("kit.clerk_detail", application_id=found.id), 303)
     return render_template(
@@ -95,3 +99,31 @@ def clerk_archive(application_id: str) -> ResponseReturnValue:
     if found.archive_pdf is None:
         abort(404)
     return Response(found.archive_pdf, mimetype="application/pdf")
+
+
+@bp.get("/verwaltung/antrag/<application_id>/anlage/<attachment_id>")
+def clerk_attachment(application_id: str, attachment_id: str) -> ResponseReturnValue:
+    """An uploaded document, for the clerk only: as a download (never shown inline), with the
+    type recognised at upload, no sniffing, and a sandbox should a browser render it anyway."""
+    clerk = _clerk()
+    if not isinstance(clerk, Visitor):
+        return clerk
+    found = _application(application_id)
+    document = next((a for a in found.attachments if a.id == attachment_id), None)
+    if document is None:
+        abort(404)
+    return Response(
+        document.content,
+        mimetype=document.content_type,
+        headers={
+            "Content-Disposition": content_disposition(document.filename),
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 §4.3, RFC 8187)."""
+    fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"

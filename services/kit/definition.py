@@ -15,7 +15,7 @@ from typing import Literal
 from services.kit.i18n import _, _l
 
 Protocol = Literal["oidc", "saml"]
-Kind = Literal["text", "date", "select", "textarea", "number", "persons", "checkbox"]
+Kind = Literal["text", "date", "select", "textarea", "number", "persons", "checkbox", "file"]
 #: Extra check of a whole application: returns (field, message) problems.
 Rule = Callable[[dict[str, str]], list[tuple[str, str]]]
 

@@ -109,11 +109,22 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
         lazy="selectin",
         order_by="Payment.created_at",
     )
+    #: Uploaded documents (their content is loaded only when downloaded); they go with the
+    #: application, and with a draft when an abandoned draft is dropped.
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="application",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="Attachment.created_at",
+    )
+
+    def attachment_for(self, field: str) -> Attachment | None:
+        """The document uploaded in the form field ``field``, if any."""
+        return next((a for a in self.attachments if a.field == field), None)
 
 
 class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
-    """One state change; ``pushed_at`` is set once the hub's status inbox has it (outbox, see
-    :mod:`services.kit.outbox`)."""
+    """One state change; ``pushed_at`` is set once the hub's status inbox has it (outbox)."""
 
     __tablename__ = "application_event"
 
@@ -128,15 +139,37 @@ class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
     actor: Mapped[str] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTC_())
     pushed_at: Mapped[datetime | None] = mapped_column(UTC_(), index=True)
-    #: Failed attempts so far; the next one not before ``push_due_at``.
-    push_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    push_due_at: Mapped[datetime | None] = mapped_column(UTC_())
-    #: A sender (of any process) owns the event until then (a crashed one's claim runs out).
-    push_claimed_until: Mapped[datetime | None] = mapped_column(UTC_())
-    #: Why the hub will never get it (a final refusal, or retries used up); never retried.
-    push_failed: Mapped[str | None] = mapped_column(String(200))
 
     application: Mapped[Application] = relationship(back_populates="events")
+    #: Documents attached to this event (the citizen's answer to a Rückfrage).
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="event", lazy="selectin")
+
+
+class Attachment(db.Model):  # type: ignore[name-defined,misc]
+    """An uploaded document (PDF, JPEG or PNG, recognised by its content): a form field's
+    (``field``, e.g. the Wohnungsgeberbestätigung) or an answer's to a Rückfrage (``event_id``).
+    Only clerks of this service can download it; the citizen sees its name and size."""
+
+    __tablename__ = "application_attachment"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    application_id: Mapped[str] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str | None] = mapped_column(String(64))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application_event.id", ondelete="CASCADE"), index=True
+    )
+    #: A safe name for the download: no path, the extension of the recognised type.
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UTC_())
+
+    application: Mapped[Application] = relationship(back_populates="attachments")
+    event: Mapped[ApplicationEvent | None] = relationship(back_populates="attachments")
 
 
 class Payment(db.Model):  # type: ignore[name-defined,misc]

@@ -87,10 +87,11 @@ def settle(payment: Payment, outcome: Outcome) -> None:
         payment.state = "captured" if outcome.paid else "failed"
         payment.updated_at = now()
         db.session.commit()
-    if payment.state == "captured":
-        applications.submit(
-            payment.application, context.service(), "payment", paid_cents=payment.amount_cents
-        )
+    submitted = payment.state == "captured" and applications.submit(
+        payment.application, context.service(), "payment", paid_cents=payment.amount_cents
+    )
+    if submitted:
+        context.pusher().push_pending(payment.application_id)
 
 
 def _failed_page(application_id: str, status: int = 200) -> ResponseReturnValue:

@@ -7,6 +7,7 @@ from typing import Any
 
 from services.kit.definition import Field
 from services.kit.i18n import _
+from services.kit.uploads import size_label
 
 
 def display(f: Field, value: Any) -> str:
@@ -18,12 +19,19 @@ def display(f: Field, value: Any) -> str:
         return _date(str(value))
     if f.kind == "checkbox":
         return _("ja") if value == "ja" else _("nein")
+    if f.kind == "file" and isinstance(value, dict):
+        return document(value)
     if f.kind == "persons" and isinstance(value, list):
         return "; ".join(
             _("%(name)s (geb. %(born)s)", name=p["name"], born=_date(p["geburtsdatum"]))
             for p in value
         )
     return str(value)
+
+
+def document(summary: dict[str, Any]) -> str:
+    """An uploaded document as the citizen and the PDFs show it: name and size."""
+    return f"{summary.get('name', '')} ({size_label(int(summary.get('size', 0)))})"
 
 
 def _date(value: str) -> str:

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from sqlalchemy import exists, update
 
-from services.kit import outbox
 from services.kit.i18n import _
 from services.kit.models import Application, ApplicationEvent, db, now
+from services.kit.uploads import Upload
 
 QUESTION = "rueckfrage"
 AFTER_ANSWER = "in_bearbeitung"
@@ -40,9 +40,12 @@ def answer_problem(text: str) -> str | None:
     return None
 
 
-def answer(application: Application, question_id: int, text: str) -> ApplicationEvent | None:
-    """Record the answer to the question ``question_id``; the event, or None when that
-    question is no longer open (answered already, withdrawn, or the clerk moved on)."""
+def answer(
+    application: Application, question_id: int, text: str, upload: Upload | None = None
+) -> ApplicationEvent | None:
+    """Record the answer to the question ``question_id`` (with a document, if one is sent) in
+    one transaction; the event, or None when that question is no longer open (answered
+    already, withdrawn, or the clerk moved on)."""
     later = exists().where(
         ApplicationEvent.application_id == application.id, ApplicationEvent.id > question_id
     )
@@ -68,9 +71,12 @@ def answer(application: Application, question_id: int, text: str) -> Application
         actor=CITIZEN,
         at=moment,
     )
+    if upload is not None:
+        document = upload.attachment()
+        document.application_id = application.id
+        event.attachments.append(document)
     db.session.add(event)
     db.session.commit()
-    outbox.committed()
     db.session.refresh(application)
     return event
 

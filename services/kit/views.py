@@ -7,7 +7,7 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from services.kit import applications, context, pdf
+from services.kit import applications, context, pdf, uploads
 from services.kit.applications import DRAFT, QuotaUsedUpError
 from services.kit.blueprint import bp
 from services.kit.definition import STATE_LABELS
@@ -68,16 +68,19 @@ def application_form() -> ResponseReturnValue:
     problems: dict[str, str] = {}
     if request.method == "POST":
         form = request.form.to_dict()
+        chosen, upload_problems = uploads.read_fields(service, request.files)
         data, verified_fields, problems = applications.read_form(
-            service, form, visitor, date.today()
+            service, form, visitor, date.today(), chosen, upload_problems
         )
         if not problems:
             fee = applications.price(
                 service, context.fees(), context.quota(), visitor.subject, data
             )
-            draft = applications.save_draft(service, visitor, data, verified_fields, fee)
+            draft = applications.save_draft(service, visitor, data, verified_fields, fee, chosen)
             return redirect(url_for("kit.review", application_id=draft.id), 303)
         values = {**values, **{k: v for k, v in data.items() if k not in verified}}
+        for name, upload in chosen.items():  # a file input cannot be filled in again
+            problems.setdefault(name, _reselect(upload.filename))
     status = 400 if problems else 200
     return render_template(
         "kit/form.html",
@@ -89,7 +92,16 @@ def application_form() -> ResponseReturnValue:
         quota=context.quota(),
         standings=_standings(visitor),
         euros=euros,
+        accept=uploads.ACCEPT,
     ), status
+
+
+def _reselect(filename: str) -> str:
+    return _(
+        "„%(name)s“ ist in Ordnung, wurde wegen der anderen Angaben aber noch nicht "
+        "gespeichert: bitte wählen Sie die Datei noch einmal aus.",
+        name=filename,
+    )
 
 
 def own_draft(application_id: str) -> tuple[Visitor, Application]:
@@ -110,7 +122,8 @@ def review(application_id: str) -> ResponseReturnValue:
     quota = context.quota()
     if request.method == "POST" and found.fee_cents == 0:
         try:
-            applications.submit(found, context.service(), "citizen", quota)
+            if applications.submit(found, context.service(), "citizen", quota):
+                context.pusher().push_pending(found.id)
         except QuotaUsedUpError as used_up:
             _flash_used_up(used_up.standing)
             return redirect(url_for("kit.review", application_id=found.id), 303)

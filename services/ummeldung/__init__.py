@@ -2,20 +2,36 @@
 
 Names, date of birth and the current address come from the Bürgerkonto (from the ID card:
 verified and fixed); the citizen enters the new address, the moving-in date, the kind of
-residence, the persons moving along and the landlord's confirmation (§ 19 BMG)."""
+residence, the persons moving along and the landlord's confirmation (§ 19 BMG): the landlord's
+code or the confirmation uploaded (PDF, JPEG or PNG)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from flask import Flask
 
 from services.kit import create_service_app
 from services.kit.config import ServiceConfig
 from services.kit.definition import Field, Service
-from services.kit.i18n import _l
+from services.kit.i18n import _, _l
 
 PORT = 8101
 
 PLZ = r"[0-9]{5}"
+
+
+def landlord_confirmation(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """§ 19 BMG: the landlord's confirmation, as the landlord's code or as an uploaded copy."""
+    if data.get("wohnungsgeber") or data.get("wohnungsgeber_datei"):
+        return []
+    return [
+        (
+            "wohnungsgeber",
+            _("Bitte geben Sie den Code ein oder laden Sie die Wohnungsgeberbestätigung hoch."),
+        )
+    ]
+
 
 SERVICE = Service(
     key="ummeldung",
@@ -83,12 +99,24 @@ SERVICE = Service(
         Field(
             "wohnungsgeber",
             _l("Code der Wohnungsgeberbestätigung"),
+            required=False,
             max_length=20,
             pattern=r"[A-Z0-9-]{6,20}",
             pattern_message=_l("6 bis 20 Großbuchstaben, Ziffern oder Bindestriche."),
-            hint=_l("Den Code erhalten Sie von Ihrer Vermieterin oder Ihrem Vermieter (§ 19 BMG)."),
+            hint=_l(
+                "Den Code erhalten Sie von Ihrer Vermieterin oder Ihrem Vermieter (§ 19 BMG). "
+                "Ohne Code laden Sie die Bestätigung unten hoch."
+            ),
+        ),
+        Field(
+            "wohnungsgeber_datei",
+            _l("Wohnungsgeberbestätigung als Datei"),
+            kind="file",
+            required=False,
+            hint=_l("PDF, JPEG oder PNG, höchstens 5 MB – statt des Codes."),
         ),
     ),
+    rules=(landlord_confirmation,),
 )
 
 

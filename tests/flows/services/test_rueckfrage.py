@@ -237,3 +237,45 @@ def test_concurrent_posts_of_one_answer_record_it_once(town: World) -> None:
         codes = sorted(pool.map(post, range(6)))
     assert codes == [303, 409, 409, 409, 409, 409], codes
     assert clerk.go(detail).text.count(html.escape(ANSWER)) == 1
+
+
+def test_an_answer_can_bring_a_document_for_the_clerk_only(town: World) -> None:
+    svc = town.service("sperrmuell")
+    citizen = HttpBrowser()
+    log_in(citizen, svc, EMAIL, PASSWORD)
+    reference, page_url = _submitted(svc, citizen)
+    clerk, detail = _clerk(svc, reference)
+    clerk_changes(clerk, svc, detail, "in_bearbeitung")
+    clerk_changes(clerk, svc, detail, "rueckfrage", "Bitte ein Foto des Sofas.")
+    page = citizen.go(page_url)
+    assert 'enctype="multipart/form-data"' in page.text and 'name="anlage"' in page.text
+    question = _question_id(page)
+    fake = citizen.submit_files(
+        page,
+        {"anlage": ("sofa.png", b"<svg onload=alert(1)>", "image/png")},
+        page_url + "/antwort",
+        antwort="Hier das Foto.",
+        frage=question,
+    )
+    assert fake.status_code == 400 and "diese Datei ist keins davon" in fake.text
+    assert _state(citizen.go(page_url)) == "Rückfrage"  # nothing recorded
+    photo = b"\xff\xd8\xff\xe0" + b"\x00" * 200 + b"\xff\xd9"
+    answered = citizen.submit_files(
+        page,
+        {"anlage": ("Sofa im Flur.jpeg", photo, "image/jpeg")},
+        page_url + "/antwort",
+        antwort="Hier das Foto.",
+        frage=question,
+    )
+    assert _state(answered) == "In Bearbeitung"
+    assert "Sofa im Flur.jpg, 1 KB" in answered.text and "/anlage/" not in answered.text
+    back_office = clerk.go(detail)
+    link = re.search(
+        r'<a class="download" href="([^"]+)">Sofa im Flur.jpg herunterladen', back_office.text
+    )
+    assert link, back_office.text[:3000]
+    url = svc.url + html.unescape(link.group(1))
+    download = clerk.go(url)
+    assert download.content == photo and download.headers["Content-Type"] == "image/jpeg"
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert citizen.go(url).content != photo

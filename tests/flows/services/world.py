@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import html
 import re
-import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -30,7 +29,6 @@ from core.db import db, sqlalchemy_url
 from core.settings import Environment, Settings
 from core.store.base import KeyValueStore
 from services.kit import create_service_app
-from services.kit.config import ServiceConfig
 from services.kit.definition import Service
 from services.kit.storage import upgrade
 from tests.conftest import PG_URL, POSTGRES, REDIS_URL
@@ -54,7 +52,7 @@ def current_values(page: str) -> dict[str, str]:
     for raw in INPUT_RE.findall(page):
         attrs = dict(ATTR_RE.findall(raw))
         kind = attrs.get("type", "text")
-        if "name" not in attrs or kind in ("hidden", "submit", "radio"):
+        if "name" not in attrs or kind in ("hidden", "submit", "radio", "file"):
             continue
         if kind == "checkbox" and " checked" not in raw:
             continue
@@ -98,8 +96,16 @@ class HttpBrowser:
             answer = self.session.get(target, allow_redirects=False, timeout=30)
         raise AssertionError("too many redirects")
 
-    def post(self, url: str, data: dict[str, Any], follow: bool = True) -> requests.Response:
-        answer = self.session.post(url, data=data, allow_redirects=False, timeout=30)
+    def post(
+        self,
+        url: str,
+        data: dict[str, Any],
+        follow: bool = True,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+    ) -> requests.Response:
+        """``files``: input name -> (file name, content, the browser's Content-Type); the post
+        is then multipart/form-data, as a browser sends a form with a file input."""
+        answer = self.session.post(url, data=data, files=files, allow_redirects=False, timeout=30)
         return self.follow(answer) if follow else answer
 
     def submit(
@@ -108,12 +114,22 @@ class HttpBrowser:
         """Post the page's form as a browser would: the values already in its fields (text
         inputs, selected options, checked boxes, text areas) and the CSRF token, overridden by
         ``fields``; to ``action`` or the page's URL."""
+        return self.submit_files(page, {}, action, **fields)
+
+    def submit_files(
+        self,
+        page: requests.Response,
+        files: dict[str, tuple[str, bytes, str]],
+        action: str | None = None,
+        **fields: Any,
+    ) -> requests.Response:
+        """:meth:`submit` with ``files`` for the form's file inputs (multipart/form-data)."""
         data: dict[str, Any] = current_values(page.text)
         match = CSRF_RE.search(page.text)
         if match:
             data["csrf_token"] = match.group(1)
         data.update(fields)
-        return self.post(urljoin(page.url, action or page.url), data)
+        return self.post(urljoin(page.url, action or page.url), data, files=files or None)
 
     def post_saml_form(self, page: requests.Response) -> requests.Response:
         """The hub's HTTP-POST binding page: submit its one form as a browser would."""
@@ -183,21 +199,6 @@ class World:
         mailer = self.hub.extensions["mailer"]
         return [m for m in mailer.messages() if m.to == email]
 
-    def settle(self, within: float = 30.0) -> None:
-        """Wait (a bounded poll) until every service's status sender has sent what it holds:
-        the push to the hub runs in the background."""
-        deadline = time.monotonic() + within
-        while any(_pending_events(h.app) for h in self.services.values()):
-            assert time.monotonic() < deadline, "status events still pending"
-            time.sleep(0.05)
-
-
-def _pending_events(app: Flask) -> int:
-    from services.kit import outbox
-
-    with app.app_context():
-        return outbox.pending_count()
-
 
 def _hub(settings: Settings, store: KeyValueStore) -> Flask:
     import wsgi
@@ -233,11 +234,9 @@ def world(
     services: dict[str, Service],
     deliver_notifications: bool = True,
     served_hub: tuple[Flask, str] | None = None,
-    tune: Callable[[ServiceConfig], ServiceConfig] | None = None,
 ) -> Iterator[World]:
     """Everything served; ``services`` maps a key to the (possibly test-adjusted) definition.
-    ``served_hub``: a hub already served elsewhere (app, URL), e.g. the one with the eID;
-    ``tune`` adjusts each service's configuration (e.g. the status push's timeouts)."""
+    ``served_hub``: a hub already served elsewhere (app, URL), e.g. the one with the eID."""
     with ExitStack() as stack:
         names = (
             ("paypal", "giro", *services) if served_hub else ("hub", "paypal", "giro", *services)
@@ -282,7 +281,7 @@ def world(
             config = dev_services.service_config(
                 key, urls[key], urls["hub"], db_url, tmp / key, payment
             )
-            app = create_service_app(service, tune(config) if tune else config)
+            app = create_service_app(service, config)
             stack.callback(_dispose_service, app)
             late[key].target = app
             dev_services.register_service(hub, service, app, urls[key])
@@ -330,7 +329,6 @@ def _dispose(app: Flask) -> None:
 def _dispose_service(app: Flask) -> None:
     from services.kit.models import db as kit_db
 
-    app.extensions["kit_sender"].stop()
     with app.app_context():
         kit_db.session.remove()
         kit_db.engine.dispose()
