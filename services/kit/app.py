@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 import click
 from flask import Flask, Response, request
+from flask.cli import with_appcontext
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
@@ -26,6 +27,7 @@ from services.kit.payment.giro import Giro
 from services.kit.payment.paypal import PayPal
 from services.kit.push import StatusPusher
 from services.kit.quota import Quota
+from services.kit.sender import StatusSender
 from services.kit.session import SqlSessionInterface
 from services.kit.storage import sqlalchemy_url, upgrade
 
@@ -71,8 +73,10 @@ def create_service_app(service: Service, config: ServiceConfig) -> Flask:
         kit_fees=fees,
         kit_quota=quota,
         kit_providers=_providers(config.payment),
-        kit_pusher=_pusher(service, config),
     )
+    sender = StatusSender(app, _pusher(service, config), config.push_policy, config.push_interval)
+    app.extensions["kit_sender"] = sender
+    app.before_request(sender.start)  # each process its own thread, started by its first request
     if service.protocol == "oidc":
         app.extensions["kit_oauth"] = login_oidc.init(app, service, config)
     else:
@@ -204,10 +208,17 @@ def _providers(config: PaymentConfig) -> dict[str, Provider]:
 
 
 def _pusher(service: Service, config: ServiceConfig) -> StatusPusher:
+    timeout = (min(3.05, config.push_timeout), config.push_timeout)
     if service.protocol == "oidc":
-        return StatusPusher(config.hub_url, config.client_id, config.client_secret, config.base_url)
+        return StatusPusher(
+            config.hub_url, config.client_id, config.client_secret, config.base_url, timeout
+        )
     return StatusPusher(
-        config.hub_url, config.status_client_id, config.status_client_secret, config.base_url
+        config.hub_url,
+        config.status_client_id,
+        config.status_client_secret,
+        config.base_url,
+        timeout,
     )
 
 
@@ -258,11 +269,17 @@ def _cleanup_command(config: ServiceConfig) -> click.Command:
 
 def _push_command() -> click.Command:
     @click.command("push-status")
-    def push() -> None:
-        """Send the state changes the hub has not accepted yet."""
+    @with_appcontext
+    @click.option("--requeue", is_flag=True, help="Try the failed ones again as well.")
+    def push(requeue: bool) -> None:
+        """Send the state changes the hub has not accepted yet, now (backoff or not)."""
         from flask import current_app
 
-        sent = current_app.extensions["kit_pusher"].push_pending(limit=1000)
-        click.echo(f"{sent} updates sent")
+        from services.kit import outbox
+
+        if requeue:
+            click.echo(f"{outbox.requeue()} failed updates queued again")
+        sent = current_app.extensions["kit_sender"].drain(due_only=False, limit=1000)
+        click.echo(f"{sent} updates sent, {outbox.pending_count()} still pending")
 
     return push

@@ -89,7 +89,6 @@ def answer_question(application_id: str) -> ResponseReturnValue:
         return _page(visitor, found, problem, text, 400, upload_problem=upload_problem)
     if rueckfrage.answer(found, question.id, text, upload) is None:
         return _not_open(visitor, found)
-    context.pusher().push_pending(found.id)
     thanks = _("Vielen Dank, Ihre Antwort ist eingegangen. Ihr Antrag ist wieder in Bearbeitung.")
     flash(thanks, "success")
     return redirect(url_for("kit.own_application", application_id=found.id), 303)

@@ -2,8 +2,9 @@
 
 A draft becomes an application exactly once: submission is one conditional UPDATE (``state =
 'entwurf'``), so a browser return and a provider notification arriving together submit it once.
-Every change adds an event that the status push carries to the hub (an outbox: events not yet
-accepted by the hub are pushed again later).
+Every change adds an event that the status push carries to the hub: committed with the change
+(an outbox, :mod:`services.kit.outbox`) and sent by the background sender, which each change
+wakes (:mod:`services.kit.sender`).
 
 A service with a yearly free quota (services/kit/quota.py): a free draft claims its place in
 the submission's transaction; if none is left by then, nothing is submitted and the draft
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from services.kit import outbox
 from services.kit import quota as quotas
 from services.kit.definition import NOTE_REQUIRED, REJECTED, Field, Service
 from services.kit.i18n import _
@@ -235,6 +237,7 @@ def submit(
         except IntegrityError:  # the same reference twice (40 random bits): draw again
             db.session.rollback()
             continue
+        outbox.committed()
         db.session.refresh(application)
         return True
     raise RuntimeError("no free reference number")
@@ -275,6 +278,7 @@ def change_state(
         ApplicationEvent(application_id=application.id, state=to, note=note, actor=clerk, at=moment)
     )
     db.session.commit()
+    outbox.committed()
     db.session.refresh(application)
     return None
 

@@ -34,7 +34,6 @@ def clerk_list() -> ResponseReturnValue:
     clerk = _clerk()
     if not isinstance(clerk, Visitor):
         return clerk
-    context.pusher().push_pending()  # whatever the hub did not take before goes again now
     state = request.args.get("status", "")
     state = state if state in STATE_LABELS else ""
     return render_template(
@@ -72,7 +71,6 @@ def clerk_detail(application_id: str) -> ResponseReturnValue:
             if target == "archiviert":
                 found.archive_pdf = pdf.archive(service, found)
                 db.session.commit()
-            context.pusher().push_pending(found.id)
             flash(_("Der Status ist jetzt: %(state)s", state=STATE_LABELS[target]), "success")
             return redirect(url_for("kit.clerk_detail", application_id=found.id), 303)
     return render_template(

@@ -15,11 +15,26 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+_JITTER = secrets.SystemRandom()
 DEFAULT_FEES = Path(__file__).resolve().parents[1] / "fees.toml"
 
 
 class ConfigError(ValueError):
     pass
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How the status push retries an event (:mod:`services.kit.outbox`)."""
+
+    attempts: int = 20
+    #: Seconds before the second attempt; doubled for each further one, up to ``longest``.
+    backoff: float = 5.0
+    longest: float = 900.0
+
+    def pause(self, failed: int, retry_after: float | None) -> float:
+        base = min(self.backoff * 2.0 ** (failed - 1), self.longest)
+        return float(max(base * _JITTER.uniform(0.8, 1.2), retry_after or 0.0))
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,11 @@ class ServiceConfig:
     production: bool = False
     #: Seconds a draft waits for its payment before it is dropped.
     draft_ttl: int = 3600
+    #: Status push: the read timeout of each request to the hub, the retry policy, and how
+    #: often the background sender looks for events without being woken (seconds).
+    push_timeout: float = 10.0
+    push_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    push_interval: float = 30.0
 
     @property
     def uses_https(self) -> bool:

@@ -9,8 +9,8 @@ from flask import current_app
 from services.kit.config import ServiceConfig
 from services.kit.definition import Service
 from services.kit.payment.base import Provider
-from services.kit.push import StatusPusher
 from services.kit.quota import Quota
+from services.kit.sender import StatusSender
 
 
 def service() -> Service:
@@ -39,8 +39,8 @@ def providers() -> dict[str, Provider]:
     return value
 
 
-def pusher() -> StatusPusher:
-    value: StatusPusher = current_app.extensions["kit_pusher"]
+def sender() -> StatusSender:
+    value: StatusSender = current_app.extensions["kit_sender"]
     return value
 
 

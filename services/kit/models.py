@@ -124,7 +124,8 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
 
 
 class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
-    """One state change; ``pushed_at`` is set once the hub's status inbox has it (outbox)."""
+    """One state change; ``pushed_at`` is set once the hub's status inbox has it (outbox, see
+    :mod:`services.kit.outbox`)."""
 
     __tablename__ = "application_event"
 
@@ -139,6 +140,13 @@ class ApplicationEvent(db.Model):  # type: ignore[name-defined,misc]
     actor: Mapped[str] = mapped_column(String(255))
     at: Mapped[datetime] = mapped_column(UTC_())
     pushed_at: Mapped[datetime | None] = mapped_column(UTC_(), index=True)
+    #: Failed attempts so far; the next one not before ``push_due_at``.
+    push_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    push_due_at: Mapped[datetime | None] = mapped_column(UTC_())
+    #: A sender (of any process) owns the event until then (a crashed one's claim runs out).
+    push_claimed_until: Mapped[datetime | None] = mapped_column(UTC_())
+    #: Why the hub will never get it (a final refusal, or retries used up); never retried.
+    push_failed: Mapped[str | None] = mapped_column(String(200))
 
     application: Mapped[Application] = relationship(back_populates="events")
     #: Documents attached to this event (the citizen's answer to a Rückfrage).

@@ -87,11 +87,10 @@ def settle(payment: Payment, outcome: Outcome) -> None:
         payment.state = "captured" if outcome.paid else "failed"
         payment.updated_at = now()
         db.session.commit()
-    submitted = payment.state == "captured" and applications.submit(
-        payment.application, context.service(), "payment", paid_cents=payment.amount_cents
-    )
-    if submitted:
-        context.pusher().push_pending(payment.application_id)
+    if payment.state == "captured":
+        applications.submit(
+            payment.application, context.service(), "payment", paid_cents=payment.amount_cents
+        )
 
 
 def _failed_page(application_id: str, status: int = 200) -> ResponseReturnValue:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from sqlalchemy import exists, update
 
+from services.kit import outbox
 from services.kit.i18n import _
 from services.kit.models import Application, ApplicationEvent, db, now
 from services.kit.uploads import Upload
@@ -77,6 +78,7 @@ def answer(
         event.attachments.append(document)
     db.session.add(event)
     db.session.commit()
+    outbox.committed()
     db.session.refresh(application)
     return event
 

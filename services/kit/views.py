@@ -122,8 +122,7 @@ def review(application_id: str) -> ResponseReturnValue:
     quota = context.quota()
     if request.method == "POST" and found.fee_cents == 0:
         try:
-            if applications.submit(found, context.service(), "citizen", quota):
-                context.pusher().push_pending(found.id)
+            applications.submit(found, context.service(), "citizen", quota)
         except QuotaUsedUpError as used_up:
             _flash_used_up(used_up.standing)
             return redirect(url_for("kit.review", application_id=found.id), 303)

@@ -47,6 +47,8 @@ def clerk_application_url(list_page: requests.Response, reference: str) -> str:
 
 
 def hub_timeline(world: World, browser: HttpBrowser) -> str:
+    """The citizen's "Meine Anträge" at the hub, once the services have pushed their events."""
+    world.settle()
     page = browser.go(world.hub_url + "/konto/antraege")
     assert page.status_code == 200
     return page.text

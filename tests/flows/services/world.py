@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,6 +30,7 @@ from core.db import db, sqlalchemy_url
 from core.settings import Environment, Settings
 from core.store.base import KeyValueStore
 from services.kit import create_service_app
+from services.kit.config import ServiceConfig
 from services.kit.definition import Service
 from services.kit.storage import upgrade
 from tests.conftest import PG_URL, POSTGRES, REDIS_URL
@@ -199,6 +201,21 @@ class World:
         mailer = self.hub.extensions["mailer"]
         return [m for m in mailer.messages() if m.to == email]
 
+    def settle(self, within: float = 30.0) -> None:
+        """Wait (a bounded poll) until every service's status sender has sent what it holds:
+        the push to the hub runs in the background."""
+        deadline = time.monotonic() + within
+        while any(_pending_events(h.app) for h in self.services.values()):
+            assert time.monotonic() < deadline, "status events still pending"
+            time.sleep(0.05)
+
+
+def _pending_events(app: Flask) -> int:
+    from services.kit import outbox
+
+    with app.app_context():
+        return outbox.pending_count()
+
 
 def _hub(settings: Settings, store: KeyValueStore) -> Flask:
     import wsgi
@@ -234,9 +251,11 @@ def world(
     services: dict[str, Service],
     deliver_notifications: bool = True,
     served_hub: tuple[Flask, str] | None = None,
+    tune: Callable[[ServiceConfig], ServiceConfig] | None = None,
 ) -> Iterator[World]:
     """Everything served; ``services`` maps a key to the (possibly test-adjusted) definition.
-    ``served_hub``: a hub already served elsewhere (app, URL), e.g. the one with the eID."""
+    ``served_hub``: a hub already served elsewhere (app, URL), e.g. the one with the eID;
+    ``tune`` adjusts each service's configuration (e.g. the status push's timeouts)."""
     with ExitStack() as stack:
         names = (
             ("paypal", "giro", *services) if served_hub else ("hub", "paypal", "giro", *services)
@@ -281,7 +300,7 @@ def world(
             config = dev_services.service_config(
                 key, urls[key], urls["hub"], db_url, tmp / key, payment
             )
-            app = create_service_app(service, config)
+            app = create_service_app(service, tune(config) if tune else config)
             stack.callback(_dispose_service, app)
             late[key].target = app
             dev_services.register_service(hub, service, app, urls[key])
@@ -329,6 +348,7 @@ def _dispose(app: Flask) -> None:
 def _dispose_service(app: Flask) -> None:
     from services.kit.models import db as kit_db
 
+    app.extensions["kit_sender"].stop()
     with app.app_context():
         kit_db.session.remove()
         kit_db.engine.dispose()
