@@ -50,6 +50,7 @@ def create_app(
     init_account(app, settings, clock, store, mailer)
     init_saml(app, settings, clock, store)
     init_idp(app, settings, clock, store)
+    _wire_logout(app)
     if settings.eid_enabled:
         _wire_eid(app, settings, clock, store)
     if not settings.is_production:
@@ -57,6 +58,15 @@ def create_app(
     app.cli.add_command(migrate_command)
     check_keys(app, settings)  # production refuses to start without its active keys
     return app
+
+
+def _wire_logout(app: Flask) -> None:
+    """A logout at the hub or by OpenID Connect goes on to the session's SAML SPs over the
+    front channel before it lands (docs/SAML.md); account knows only its own registry."""
+    from account import api
+    from idp.saml.frontchannel import continuation
+
+    api.on_front_channel_logout(app, continuation)
 
 
 def _wire_eid(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore) -> None:

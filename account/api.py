@@ -23,6 +23,7 @@ from core.db import db
 from core.web.session import regenerate_session
 
 ClientNames = Callable[[str], str]
+_CONTINUATIONS = "account_logout_continuations"
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,28 @@ def on_session_end(app: Flask, listener: Callable[[EndedSession], None]) -> None
         listener(EndedSession(sso.id, sso.citizen_id, tuple(sso.clients)))
 
     app.extensions["account"].sessions.on_end.append(translated)
+
+
+#: A protocol face's front-channel logout: given an SSO session just ended in this browser and
+#: the URL that logout lands on, where to send the browser first (to end with ``landing``), or
+#: None when the face has nobody to tell.
+LogoutContinuation = Callable[[EndedSession, str], str | None]
+
+
+def on_front_channel_logout(app: Flask, continuation: LogoutContinuation) -> None:
+    """Register a face's front-channel logout (e.g. SAML: the session's SPs in turn)."""
+    app.extensions.setdefault(_CONTINUATIONS, []).append(continuation)
+
+
+def front_channel_logout(ended: EndedSession, landing: str) -> str | None:
+    """Where to send the browser in which ``ended`` was just ended: through each registered
+    face's front-channel logout, each handing on to the next, at last to ``landing`` (a URL the
+    caller validated). None: no face needs the browser, go to ``landing`` as before."""
+    onward: str | None = None
+    continuations: list[LogoutContinuation] = current_app.extensions.get(_CONTINUATIONS, [])
+    for continuation in reversed(continuations):
+        onward = continuation(ended, onward or landing) or onward
+    return onward
 
 
 def register_client_names(app: Flask, names: ClientNames) -> None:

@@ -21,6 +21,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
+from saml2.saml import NAMEID_FORMAT_TRANSIENT, NameID
 from saml2.sigver import RSACrypto, import_rsa_key_from_file
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -180,13 +181,16 @@ class PySaml2Sp:
         fields = _fields(sent)
         return self.client.parse_logout_request_response(fields["SAMLResponse"], sent.binding)
 
-    def answer_logout_request(self, sent: Sent) -> Sent:
-        """The SP's SLO endpoint receiving the hub's LogoutRequest: log out, answer signed."""
+    def answer_logout_request(self, sent: Sent, knows_the_user: bool = True) -> Sent:
+        """The SP's SLO endpoint receiving the hub's LogoutRequest: log out, answer signed.
+        ``knows_the_user=False``: the SP has someone else logged in and answers pysaml2's
+        own error (UnknownPrincipal)."""
         assert sent.url.startswith(self.slo_url), sent.url
         fields = _fields(sent)
+        stranger = NameID(text="someone-else", format=NAMEID_FORMAT_TRANSIENT)
         info = self.client.handle_logout_request(
             fields["SAMLRequest"],
-            self.name_id,
+            self.name_id if knows_the_user else stranger,
             sent.binding,
             sign=True,
             sign_alg=SIG_RSA_SHA256,

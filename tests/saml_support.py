@@ -20,6 +20,7 @@ from flask import Flask
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
+from onelogin.saml2.logout_response import OneLogin_Saml2_Logout_Response
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from werkzeug.test import TestResponse
 
@@ -246,6 +247,17 @@ class OneLoginSp:
         auth = self._auth(get=dict(parse_qsl(parts.query)), path="/sls")
         answer = auth.process_slo(keep_local_session=True, request_id=self.last_logout_id)
         return auth, answer
+
+    def logout_response_url(self, in_response_to: str, status: str = C.STATUS_SUCCESS) -> str:
+        """A LogoutResponse signed for HTTP-Redirect to the hub's SLO endpoint, built by
+        python3-saml as process_slo() builds its own, for any request ID and status."""
+        auth = self._auth(path="/sls")
+        settings = auth.get_settings()
+        response = OneLogin_Saml2_Logout_Response(settings)
+        response.build(in_response_to, status)
+        params = {"SAMLResponse": response.get_response()}
+        auth.add_response_signature(params, C.RSA_SHA256)
+        return str(auth.redirect_to(settings.get_idp_data()["singleLogoutService"]["url"], params))
 
 
 def register_sp(app: Flask, metadata: str, **settings: Any) -> None:

@@ -9,7 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import TooManyRequests
 
-from account import registration
+from account import api, registration
 from account.emails import normalise
 from account.forms import ConfirmForm, EmailOnlyForm, LoginForm, RegisterForm
 from account.login import LoginSucceeded, LoginThrottled, password_login
@@ -148,16 +148,34 @@ def logout() -> ResponseReturnValue:
     form = ConfirmForm()
     if not form.validate_on_submit():
         return redirect(url_for("account.home"), 303)
-    sso = g.sso
-    if sso is not None:
-        services().sessions.end(sso)
-        audit.record(
-            AuditEvent.LOGOUT,
-            now=services().clock.now(),
-            citizen_id=sso.citizen_id,
-            client_address=client_address(),
-        )
-        db.session.commit()
+    ended = _end_this_session()
     regenerate_session(keep=False)
+    onward = api.front_channel_logout(ended, url_for("account.logged_out")) if ended else None
+    if onward is not None:  # the protocol faces tell their relying parties first
+        return redirect(onward, 303)
     flash(_("Sie sind abgemeldet."), "success")
+    return redirect(url_for("account.home"), 303)
+
+
+def _end_this_session() -> api.EndedSession | None:
+    """End this browser's SSO session; None when there was none (or another end was first)."""
+    sso = g.sso
+    if sso is None:
+        return None
+    clients = services().sessions.end(sso)
+    audit.record(
+        AuditEvent.LOGOUT,
+        now=services().clock.now(),
+        citizen_id=sso.citizen_id,
+        client_address=client_address(),
+    )
+    db.session.commit()
+    return api.EndedSession(sso.id, sso.citizen_id, clients) if clients is not None else None
+
+
+@bp.get("/abgemeldet")
+def logged_out() -> ResponseReturnValue:
+    """Where a logout that went round the relying parties lands: the home page, as always."""
+    if g.sso is None:
+        flash(_("Sie sind abgemeldet."), "success")
     return redirect(url_for("account.home"), 303)

@@ -14,7 +14,7 @@ import secrets
 from typing import Any
 
 import jwt
-from flask import current_app, make_response, redirect, render_template, request
+from flask import current_app, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
@@ -127,21 +127,35 @@ def _log_out(
     session_id: str, client: OidcClient | None, target: str | None, state: str | None
 ) -> ResponseReturnValue:
     ended = api.end_session(session_id, request.remote_addr or "unknown")
-    if ended is not None:
-        audit.record(
-            AuditEvent.OIDC_LOGOUT,
-            now=oidc().now(),
-            citizen_id=ended.citizen_id,
-            client_id=client.client_id if client else None,
-        )
-        db.session.commit()
-    return _done(target, state)
+    if ended is None:
+        return _done(target, state)
+    audit.record(
+        AuditEvent.OIDC_LOGOUT,
+        now=oidc().now(),
+        citizen_id=ended.citizen_id,
+        client_id=client.client_id if client else None,
+    )
+    db.session.commit()
+    landing = _landing(target, state) if target else url_for("oidc.logged_out")
+    onward = api.front_channel_logout(ended, landing)  # e.g. the session's SAML SPs first
+    return redirect(onward, 303) if onward else _done(target, state)
 
 
 def _done(target: str | None, state: str | None) -> ResponseReturnValue:
     if target is None:
         return render_template("oidc/logged_out.html")
-    return redirect(_with_query(target, {"state": state} if state else {}), 303)
+    return redirect(_landing(target, state), 303)
+
+
+def _landing(target: str, state: str | None) -> str:
+    """The validated post_logout_redirect_uri with the RP's state (RP-Initiated Logout §3)."""
+    return _with_query(target, {"state": state} if state else {})
+
+
+@bp.get("/oidc/abgemeldet")
+def logged_out() -> ResponseReturnValue:
+    """Where a logout without post_logout_redirect_uri lands after the front channel."""
+    return render_template("oidc/logged_out.html")
 
 
 def _refused(reason: str) -> ResponseReturnValue:

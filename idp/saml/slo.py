@@ -22,6 +22,10 @@ A service provider sends a signed LogoutRequest to ``/saml/slo``. The hub
    status PartialLogout when an SP could not be informed (no SLO endpoint, disabled, or it
    answered with an error; SAML Core §3.2.2.2).
 
+The same chain serves a logout the hub itself started (:mod:`idp.saml.frontchannel`: the
+"Abmelden" button, OpenID Connect RP-initiated logout): there is no initiating SP to answer,
+and the browser lands at the URL that logout validated (``Chain.landing``).
+
 The chain's state lives in the key-value store under the ID of our outstanding LogoutRequest.
 """
 
@@ -31,7 +35,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from flask import request, url_for
+from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from lxml import etree
@@ -47,7 +51,7 @@ from idp.saml.hardening import Incoming, Refused
 from idp.saml.models import ServiceProvider, sp_by_entity_id, sp_by_id
 from idp.saml.service import idp
 from idp.saml.spmeta import BINDING_POST, BINDING_REDIRECT, Endpoint, MetadataRefused, SpMetadata
-from idp.saml.sso import STATUS_REQUESTER, known_sp, refused_page
+from idp.saml.sso import SAML_CLIENT, STATUS_REQUESTER, known_sp, refused_page
 
 log = logging.getLogger("portal.saml")
 
@@ -72,6 +76,8 @@ class Chain:
     todo: list[dict[str, str]] = field(default_factory=list)  # Participation dicts
     waiting_for: str | None = None  # SP id whose LogoutResponse we expect
     partial: bool = False
+    #: Started at the hub: where the browser goes at the end (validated by the initiator).
+    landing: str | None = None
 
 
 def receive(message_of: Any) -> ResponseReturnValue:
@@ -139,7 +145,14 @@ def _logout_request(
         return _answer(chain, sp, endpoint, STATUS_REQUESTER, UNKNOWN_PRINCIPAL)
     ended = _end_sessions(sp, citizen_id, _session_indexes(root))
     chain.todo, chain.partial = _others(sp, ended)
-    return _next(chain)
+    return proceed(chain)
+
+
+def hub_chain(ended: api.EndedSession, landing: str) -> Chain:
+    """The chain for a logout the hub started: every SAML SP of ``ended``, each by its own
+    SLO endpoint (HTTP-Redirect where it has one), then the browser to ``landing``."""
+    todo, partial = _others(None, [ended])
+    return Chain("", "", None, "redirect", todo=todo, partial=partial, landing=landing)
 
 
 def _principal(sp: ServiceProvider, root: etree._Element) -> str | None:
@@ -204,17 +217,18 @@ def _index(session_id: str, sp: ServiceProvider) -> str:
 
 
 def _others(
-    initiator: ServiceProvider, ended: list[api.EndedSession]
+    initiator: ServiceProvider | None, ended: list[api.EndedSession]
 ) -> tuple[list[dict[str, str]], bool]:
-    """The other SAML SPs of the ended sessions, each with what it received from us, and
-    whether one of them cannot be informed (then the logout is partial)."""
+    """The SAML SPs of the ended sessions but the initiator, each with what it received from
+    us, and whether one of them cannot be informed (then the logout is partial)."""
     todo: list[dict[str, str]] = []
     partial = False
+    skip = SAML_CLIENT + initiator.entity_id if initiator is not None else None
     for session in ended:
         for client in session.clients:
-            if not client.startswith("saml:") or client == "saml:" + initiator.entity_id:
+            if not client.startswith(SAML_CLIENT) or client == skip:
                 continue
-            other = sp_by_entity_id(client.removeprefix("saml:"))
+            other = sp_by_entity_id(client.removeprefix(SAML_CLIENT))
             index = _index(session.session_id, other) if other is not None else ""
             found = participants.recall(idp().store, index)
             if found is None:
@@ -224,8 +238,9 @@ def _others(
     return todo, partial
 
 
-def _next(chain: Chain) -> ResponseReturnValue:
-    """Send the browser to the next SP still to be informed, or answer the initiator."""
+def proceed(chain: Chain) -> ResponseReturnValue:
+    """Send the browser to the next SP still to be informed, else finish: answer the
+    initiating SP, or (started at the hub) land."""
     s = idp()
     while chain.todo:
         participation = chain.todo.pop(0)
@@ -259,6 +274,8 @@ def _metadata(sp: ServiceProvider) -> SpMetadata | None:
 
 
 def _finish(chain: Chain) -> ResponseReturnValue:
+    if chain.landing is not None:
+        return _land(chain.landing, chain.partial)
     initiator = sp_by_id(chain.initiator)
     metadata = _metadata(initiator) if initiator is not None else None
     endpoint = slo_endpoint(metadata, _BINDINGS[chain.binding]) if metadata else None
@@ -266,6 +283,22 @@ def _finish(chain: Chain) -> ResponseReturnValue:
         return refused_page("initiator-gone", _("Sie sind abgemeldet."), status=200)
     sub_status = PARTIAL_LOGOUT if chain.partial else None
     return _answer(chain, initiator, endpoint, SUCCESS, sub_status)
+
+
+def _land(landing: str, partial: bool) -> ResponseReturnValue:
+    """The end of a logout the hub started: on to where that logout lands. An SP that could not
+    be told is said on the hub's own pages (an RP's page is not ours to write on)."""
+    if partial:
+        log.info("saml front-channel logout partial")
+        if landing.startswith("/") and not landing.startswith("//"):
+            flash(
+                _(
+                    "Nicht jeder Dienst hat die Abmeldung bestätigt. "
+                    "Bitte schließen Sie den Browser."
+                ),
+                "error",
+            )
+    return redirect(landing, 303)
 
 
 def _answer(
@@ -299,4 +332,4 @@ def _logout_response(message: Incoming, sp: ServiceProvider) -> ResponseReturnVa
     if code is None or code.get("Value") != SUCCESS:
         chain.partial = True
     chain.waiting_for = None
-    return _next(chain)
+    return proceed(chain)

@@ -48,6 +48,8 @@ NO_PASSIVE = "urn:oasis:names:tc:SAML:2.0:status:NoPassive"
 NO_AUTHN_CONTEXT = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"
 INVALID_NAMEID_POLICY = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy"
 AUTHN_REQUEST = f"{{{assemble.SAMLP}}}AuthnRequest"
+#: How a SAML SP appears among the relying parties of an SSO session (``api.record_client``).
+SAML_CLIENT = "saml:"
 NOT_ALLOWED = _l("Dieser Dienst nimmt keine Anmeldung an, die beim Bürgerportal beginnt.")
 SP_MESSAGES = frozenset(
     {AUTHN_REQUEST, f"{{{assemble.SAMLP}}}LogoutRequest", f"{{{assemble.SAMLP}}}LogoutResponse"}
@@ -338,7 +340,7 @@ def _answer(
         return refused_page("no-pending")
     name_id = issue_name_id(sp, identity, fmt)
     xml = build_response(sp, pending.acs, pending.request_id, pending.requested, identity, name_id)
-    api.record_client(identity.session_id, "saml:" + sp.entity_id)
+    api.record_client(identity.session_id, SAML_CLIENT + sp.entity_id)
     index = session_index(identity.session_id, sp.entity_id)
     participation = participants.Participation(
         identity.session_id, sp.id, identity.citizen_id, name_id.format, name_id.value

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
-from idp.saml import hardening, metadata, slo, sso, unsolicited
+from idp.saml import frontchannel, hardening, metadata, slo, sso, unsolicited
 from idp.saml.keys import ENCRYPTION, SIGNING
 from idp.saml.service import idp
 
@@ -74,3 +74,9 @@ def slo_post() -> ResponseReturnValue:
     return slo.receive(
         lambda: hardening.from_post(request.form.get(field), request.form.get("RelayState"), limit)
     )
+
+
+@bp.get("/slo/abmelden/<handle>")
+def slo_from_hub(handle: str) -> ResponseReturnValue:
+    """A logout the hub started goes round the session's SAML SPs (:mod:`frontchannel`)."""
+    return frontchannel.start(handle)
