@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from services.kit import applications, context, rueckfrage, uploads
+from services.kit import applications, certificate, context, rueckfrage, uploads
 from services.kit.applications import DRAFT
 from services.kit.blueprint import bp
 from services.kit.definition import STATE_LABELS
@@ -55,6 +55,7 @@ def _page(
         question=rueckfrage.open_question(found),
         is_answer=rueckfrage.is_answer,
         max_answer=rueckfrage.MAX_ANSWER,
+        certificate=certificate.availability(context.service(), found, clerk=False).value,
         problem=problem,
         notice=notice,
         upload_problem=upload_problem,

@@ -15,8 +15,8 @@ place back in the transaction of the state change.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping
-from datetime import date, timedelta
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -252,9 +252,17 @@ def _claim_or_raise(application: Application, quota: Quota, year: int) -> None:
 
 
 def change_state(
-    application: Application, service: Service, to: str, note: str, clerk: str
+    application: Application,
+    service: Service,
+    to: str,
+    note: str,
+    clerk: str,
+    along: Callable[[datetime], Mapping[str, object]] | None = None,
 ) -> str | None:
-    """A clerk's change; the problem (German) or None. Conditional on the state seen."""
+    """A clerk's change; the problem (German) or None. Conditional on the state seen.
+
+    ``along(moment)``: further column values written in the same UPDATE (e.g. the certificate
+    issued on completion), asked for only once the change is allowed."""
     seen = application.state
     if to not in service.workflow.get(seen, ()):
         return _("Dieser Statuswechsel ist nicht möglich.")
@@ -264,10 +272,11 @@ def change_state(
     if to in NOTE_REQUIRED and not note:
         return _("Bitte schreiben Sie eine Notiz für die Antragstellerin oder den Antragsteller.")
     moment = now()
+    extra = dict(along(moment)) if along is not None else {}
     done = db.session.execute(
         update(Application)
         .where(Application.id == application.id, Application.state == seen)
-        .values(state=to, updated_at=moment)
+        .values(state=to, updated_at=moment, **extra)
     )
     if getattr(done, "rowcount", 0) != 1:
         db.session.rollback()

@@ -9,13 +9,14 @@ from urllib.parse import quote
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from services.kit import applications, context, pdf, rueckfrage
+from services.kit import applications, certificate, context, pdf, rueckfrage
 from services.kit.applications import DRAFT
 from services.kit.blueprint import bp
 from services.kit.definition import STATE_LABELS
 from services.kit.i18n import _
 from services.kit.models import Application, db
 from services.kit.present import display, euros
+from services.kit.views import certificate_response
 from services.kit.visitor import Visitor, current
 
 
@@ -64,8 +65,14 @@ def clerk_detail(application_id: str) -> ResponseReturnValue:
     problem = None
     if request.method == "POST":
         target = request.form.get("state", "")
+        authority = context.config().authority
         problem = applications.change_state(
-            found, service, target, request.form.get("note", ""), clerk.subject
+            found,
+            service,
+            target,
+            request.form.get("note", ""),
+            clerk.subject,
+            along=lambda at: certificate.on_change(service, found, target, authority, at),
         )
         if problem is None:
             if target == "archiviert":
@@ -82,6 +89,8 @@ def clerk_detail(application_id: str) -> ResponseReturnValue:
         labels=STATE_LABELS,
         next_states=service.workflow.get(found.state, ()),
         is_answer=rueckfrage.is_answer,
+        certificate=certificate.availability(service, found, clerk=True).value,
+        issued_in=certificate.ISSUED_IN,
         problem=problem,
         visitor=clerk,
         clerk_view=True,
@@ -125,3 +134,12 @@ def content_disposition(filename: str) -> str:
     """``attachment`` with an ASCII fallback and the UTF-8 name (RFC 6266 §4.3, RFC 8187)."""
     fallback = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+@bp.get("/verwaltung/antrag/<application_id>/bescheinigung.pdf")
+def clerk_certificate(application_id: str) -> ResponseReturnValue:
+    clerk = _clerk()
+    if not isinstance(clerk, Visitor):
+        return clerk
+    found = _application(application_id)
+    return certificate_response(found, clerk=True)

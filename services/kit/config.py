@@ -17,6 +17,8 @@ from pathlib import Path
 
 _JITTER = secrets.SystemRandom()
 DEFAULT_FEES = Path(__file__).resolve().parents[1] / "fees.toml"
+#: The issuing authority on certificates until ``SERVICE_AUTHORITY`` names the city.
+DEMO_AUTHORITY = "Stadt Musterstadt"
 
 
 class ConfigError(ValueError):
@@ -87,6 +89,8 @@ class ServiceConfig:
     push_timeout: float = 10.0
     push_policy: RetryPolicy = field(default_factory=RetryPolicy)
     push_interval: float = 30.0
+    #: The city as it signs its certificates (``SERVICE_AUTHORITY``), e.g. "Stadt Köln".
+    authority: str = DEMO_AUTHORITY
 
     @property
     def uses_https(self) -> bool:
@@ -100,6 +104,12 @@ class ServiceConfig:
             problems.append("secret key of at least 32 characters")
         if not self.hub_url.startswith(("https://", "http://")):
             problems.append("HUB_URL must be an http(s) URL")
+        if not 2 <= len(self.authority.strip()) <= 120:
+            problems.append("SERVICE_AUTHORITY: the city's name, 2 to 120 characters")
+        elif self.production and self.authority == DEMO_AUTHORITY:
+            problems.append(
+                "SERVICE_AUTHORITY (the city on certificates) is required in production"
+            )
         if problems:
             raise ConfigError("; ".join(problems))
 
@@ -129,6 +139,7 @@ class ServiceConfig:
             payment=payment,
             fees_file=Path(env.get("SERVICE_FEES", str(DEFAULT_FEES))),
             production=env.get("PORTAL_ENV") == "production",
+            authority=env.get("SERVICE_AUTHORITY", DEMO_AUTHORITY),
         )
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
 from services.kit.i18n import _, _l
 
@@ -136,6 +136,36 @@ REJECTED = "abgelehnt"
 
 
 @dataclass(frozen=True)
+class CertificateText:
+    """What a certificate says (German: official documents are issued in German)."""
+
+    #: E.g. "Erweiterte Meldebescheinigung".
+    title: str
+    legal_basis: str
+    #: The sentence above the data, e.g. what the authority certifies.
+    statement: str
+    rows: tuple[tuple[str, str], ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The document a completed application yields (SERVICES.md "outcome"): issued when the
+    clerk moves the application to ``abgeschlossen`` (services/kit/certificate.py)."""
+
+    #: Shown on the pages (translated there); the document itself is always German.
+    name: str
+    #: The issuing office within the city, e.g. "Bürgeramt – Meldebehörde".
+    office: str
+    #: (the service, the application's data) -> the text; called with German as the locale.
+    text: Callable[[Service, Mapping[str, Any]], CertificateText]
+    #: Whether the citizen downloads it (else it goes by post: the clerk prints it).
+    online: Callable[[Mapping[str, Any]], bool] = lambda data: True
+    #: The ASCII start of the file name, e.g. "Meldebescheinigung".
+    file_name: str = "Bescheinigung"
+
+
+@dataclass(frozen=True)
 class Service:
     key: str
     title: str
@@ -153,6 +183,8 @@ class Service:
     rules: tuple[Rule, ...] = ()
     #: Attributes the service needs from the hub (its release list there).
     attributes: tuple[str, ...] = ()
+    #: The document issued on completion, if the service has one.
+    certificate: Certificate | None = None
 
     @property
     def clerk_role(self) -> str:

@@ -96,6 +96,9 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     submitted_at: Mapped[datetime | None] = mapped_column(UTC_())
     #: The archive document (PDF with data and history), written when archived.
     archive_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: The certificate (services/kit/certificate.py) as issued on completion, and when.
+    certificate_pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
+    certificate_issued_at: Mapped[datetime | None] = mapped_column(UTC_())
 
     events: Mapped[list[ApplicationEvent]] = relationship(
         back_populates="application",

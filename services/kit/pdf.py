@@ -56,6 +56,10 @@ def receipt(service: Service, application: Application) -> bytes:
 def archive(service: Service, application: Application) -> bytes:
     doc = Document(_("Akte %(ref)s", ref=application.reference))
     _head(doc, service, application, _("Akte (Archiv)"))
+    if service.certificate is not None and application.certificate_issued_at is not None:
+        issued = _("ausgestellt am %(when)s", when=when(application.certificate_issued_at))
+        doc.pairs([(str(service.certificate.name), issued)])
+        doc.ln(3)
     doc.line_of(_("Angaben"), bold=True)
     doc.pairs(_data_rows(service, application))
     doc.ln(3)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from services.kit.definition import Field
+from services.kit.definition import Field, Service
 from services.kit.i18n import _
 from services.kit.uploads import size_label
 
@@ -32,6 +33,17 @@ def display(f: Field, value: Any) -> str:
 def document(summary: dict[str, Any]) -> str:
     """An uploaded document as the citizen and the PDFs show it: name and size."""
     return f"{summary.get('name', '')} ({size_label(int(summary.get('size', 0)))})"
+
+
+def shown(service: Service, data: Mapping[str, Any], name: str) -> str:
+    """The value of the field ``name`` in ``data`` as shown."""
+    return display(service.field(name), data.get(name))
+
+
+def address(data: Mapping[str, Any], street: str, code: str, town: str) -> str:
+    """One line from three fields: "Heidestraße 17, 51147 Köln"."""
+    s, c, t = (str(data.get(name) or "").strip() for name in (street, code, town))
+    return ", ".join(part for part in (s, f"{c} {t}".strip()) if part) or "–"
 
 
 def _date(value: str) -> str:

@@ -7,9 +7,10 @@ from datetime import date
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from services.kit import applications, context, pdf, uploads
+from services.kit import applications, certificate, context, pdf, uploads
 from services.kit.applications import DRAFT, QuotaUsedUpError
 from services.kit.blueprint import bp
+from services.kit.certificate import Availability
 from services.kit.definition import STATE_LABELS
 from services.kit.i18n import _
 from services.kit.models import Application
@@ -174,6 +175,7 @@ def receipt(application_id: str) -> ResponseReturnValue:
         application=found,
         display=display,
         fee=euros(found.fee_cents),
+        certificate=certificate.availability(context.service(), found, clerk=False).value,
         visitor=visitor,
     )
 
@@ -188,6 +190,51 @@ def receipt_pdf(application_id: str) -> ResponseReturnValue:
         body,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="{found.reference}.pdf"'},
+    )
+
+
+#: States after which no certificate comes any more (SERVICES.md workflow).
+FINAL = frozenset({"abgelehnt", "archiviert"})
+
+
+@bp.get("/antrag/<application_id>/bescheinigung.pdf")
+def certificate_pdf(application_id: str) -> ResponseReturnValue:
+    _visitor, found = own_draft(application_id)
+    if found.state == DRAFT:
+        abort(404)
+    return certificate_response(found, clerk=False)
+
+
+def certificate_response(found: Application, clerk: bool) -> ResponseReturnValue:
+    """The issued certificate as a download, or the page saying why there is none: 404 where
+    the service issues none (or sends it by post), 409 while it is not issued."""
+    service = context.service()
+    state = certificate.availability(service, found, clerk)
+    if state is Availability.NONE:
+        abort(404)
+    if state is Availability.BY_POST:
+        message = _(
+            "Diese Bescheinigung erhalten Sie per Post; zum Herunterladen gibt es sie nicht."
+        )
+        return render_template("kit/error.html", message=message), 404
+    if state is Availability.PENDING or found.certificate_pdf is None:
+        message = (
+            _("Für diesen Antrag wurde keine Bescheinigung ausgestellt.")
+            if found.state in FINAL
+            else _(
+                "Die Bescheinigung wird ausgestellt, sobald der Antrag abgeschlossen ist. "
+                "Bisher ist sie nicht ausgestellt."
+            )
+        )
+        return render_template("kit/error.html", message=message), 409
+    spec = service.certificate
+    assert spec is not None
+    return Response(
+        found.certificate_pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{certificate.file_name(spec, found)}"'
+        },
     )
 
 

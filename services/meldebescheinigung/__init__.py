@@ -1,6 +1,7 @@
 """Meldebescheinigung (§ 18 BMG): OpenID Connect, Vertrauensniveau hoch, Gebühr online.
 
-The fee (simple or extended certificate) comes from ``services/fees.toml``."""
+The fee (simple or extended certificate) comes from ``services/fees.toml``. The certificate is
+issued when the clerk completes the application (certificate.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from flask import Flask
 
 from services.kit import create_service_app
 from services.kit.config import ServiceConfig
-from services.kit.definition import Fee, Field, Service
+from services.kit.definition import Certificate, Fee, Field, Service
 from services.kit.i18n import _l
+from services.meldebescheinigung import certificate
 
 PORT = 8104
 
@@ -22,6 +24,13 @@ SERVICE = Service(
     intro=_l("Beantragen Sie eine Meldebescheinigung. Die Gebühr bezahlen Sie online."),
     legal_basis="§ 18 BMG",
     fee=Fee(by_field="art"),
+    certificate=Certificate(
+        name=_l("Meldebescheinigung"),
+        office="Bürgeramt – Meldebehörde",
+        text=certificate.text,
+        online=certificate.online,
+        file_name="Meldebescheinigung",
+    ),
     attributes=(
         "given_names",
         "family_names",

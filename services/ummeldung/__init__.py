@@ -3,7 +3,8 @@
 Names, date of birth and the current address come from the Bürgerkonto (from the ID card:
 verified and fixed); the citizen enters the new address, the moving-in date, the kind of
 residence, the persons moving along and the landlord's confirmation (§ 19 BMG): the landlord's
-code or the confirmation uploaded (PDF, JPEG or PNG)."""
+code or the confirmation uploaded (PDF, JPEG or PNG). Completing the application issues the
+Meldebestätigung (confirmation.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from flask import Flask
 
 from services.kit import create_service_app
 from services.kit.config import ServiceConfig
-from services.kit.definition import Field, Service
+from services.kit.definition import Certificate, Field, Service
 from services.kit.i18n import _, _l
+from services.ummeldung import confirmation
 
 PORT = 8101
 
@@ -44,6 +46,12 @@ SERVICE = Service(
         "Ihre bisherige Anschrift übernehmen wir aus dem Online-Ausweis."
     ),
     legal_basis="§ 17 BMG",
+    certificate=Certificate(
+        name=_l("Meldebestätigung"),
+        office="Bürgeramt – Meldebehörde",
+        text=confirmation.text,
+        file_name="Meldebestaetigung",
+    ),
     attributes=(
         "given_names",
         "family_names",

@@ -14,6 +14,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 from services.kit.models import KitBase
@@ -82,3 +83,34 @@ def test_kit_sqlite_goes_up_down_and_up_again(tmp_path: Path) -> None:
 
 def test_kit_postgresql_goes_up_down_and_up_again(postgres_schema: str) -> None:
     _round_trip(postgres_schema)
+
+
+def test_kit_revisions_form_one_line() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1
+    assert [r.revision for r in script.walk_revisions()][-1] == "0001"
+
+
+def test_kit_certificate_columns_down_one_step_and_up(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'service.db'}"
+    upgrade(url)
+    columns = {"certificate_pdf", "certificate_issued_at"}
+    assert columns <= _columns(url, "application")
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url))
+    command.downgrade(config, "0004")
+    assert not columns & _columns(url, "application")
+    assert _differences(url) != []  # the comparison sees the missing columns
+    upgrade(url)
+    assert _differences(url) == []
+
+
+def _columns(url: str, table: str) -> set[str]:
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        return {c["name"] for c in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
