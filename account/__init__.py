@@ -17,7 +17,9 @@ def init_account(
     app: Flask, settings: Settings, clock: Clock, store: KeyValueStore, mailer: Mailer
 ) -> None:
     from account import activity, api, cli
+    from account.totp import credential
     from account.views import bp, current_principal, login_url
+    from certs import register_resealer
 
     app.extensions["account"] = AccountServices.build(settings, clock, store, mailer)
     auth.register(app.extensions, current_principal, login_url)
@@ -26,3 +28,4 @@ def init_account(
     app.add_template_filter(activity.when, "when")
     app.add_template_filter(api.client_name, "client_name")
     app.cli.add_command(cli.accounts)
+    register_resealer(app, "TOTP secrets", credential.reseal_all)

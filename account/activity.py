@@ -45,6 +45,12 @@ LABELS: dict[str, object] = {
     AuditEvent.EID_UNLINKED: _l("Verknüpfung mit einem Online-Ausweis gelöst"),
     AuditEvent.EID_REFUSED: _l("Fremden Ausweis abgelehnt"),
     AuditEvent.PROFILE_EID_REFRESHED: _l("Angaben aus dem Ausweis aktualisiert"),
+    AuditEvent.TOTP_ENABLED: _l("Anmeldung mit Code aus der App eingeschaltet"),
+    AuditEvent.TOTP_DISABLED: _l("Anmeldung mit Code aus der App ausgeschaltet"),
+    AuditEvent.TOTP_RECOVERY_CODE_USED: _l("Wiederherstellungscode benutzt"),
+    AuditEvent.LOGIN_TOTP_SUCCEEDED: _l("Anmeldung mit Passwort und Code aus der App"),
+    AuditEvent.LOGIN_TOTP_FAILED: _l("Falscher Code aus der App eingegeben"),
+    AuditEvent.LOGIN_TOTP_STEP_UP: _l("Anmeldung mit Code aus der App bestätigt"),
 }
 
 

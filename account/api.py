@@ -17,6 +17,8 @@ from account.models import Citizen, citizen_by_email, citizen_by_id
 from account.profile import values
 from account.services import services
 from account.sso import SsoSession
+from account.totp import flows as totp_flows
+from account.totp.check import level_with_code
 from core import audit
 from core.audit import AuditEvent
 from core.db import db
@@ -88,6 +90,44 @@ def card_tried_since(identity: Identity, since: float) -> bool:
     """Whether the session's latest login, at or after ``since``, was one with the ID card (a
     step-up that still falls short must not ask for the card again and again)."""
     return Method.EID in identity.methods and identity.auth_time >= since
+
+
+def step_up_url(
+    identity: Identity,
+    needed: Level,
+    since: float,
+    next_path: str,
+    cancel_path: str | None = None,
+    locale: str | None = None,
+) -> str | None:
+    """Where the logged-in citizen raises this session to ``needed``, coming back to the local
+    path ``next_path``; the page offers ``cancel_path`` to go back to the relying party.
+
+    The code from the authenticator app when it gets this account there (password session,
+    second factor enrolled, identity verified with the Online-Ausweis: substantial, see
+    docs/TOTP.md), otherwise the Online-Ausweis (:func:`card_login_url`). None when neither is
+    left: each way is offered once per request (since ``since``), so a step-up that still falls
+    short ends on the relying party's "level not reached" page, never in a loop.
+    """
+    citizen = citizen_by_id(identity.citizen_id)
+    sso: SsoSession | None = g.get("sso")
+    if citizen is not None and sso is not None and sso.id == identity.session_id:
+        code_tried = Method.TOTP in identity.methods and identity.auth_time >= since
+        reaches = totp_flows.raises(citizen, sso) and level_with_code(citizen).at_least(needed)
+        if reaches and not code_tried:
+            return _code_step_up_url(next_path, cancel_path, locale)
+    if card_tried_since(identity, since):
+        return None
+    return card_login_url(next_path, cancel_path, locale)
+
+
+def _code_step_up_url(next_path: str, cancel_path: str | None, locale: str | None) -> str:
+    params = {"next": next_path}
+    if cancel_path:
+        params["abbrechen"] = cancel_path
+    if locale:
+        params["lang"] = locale
+    return url_for("account.totp_step_up") + "?" + urlencode(params)
 
 
 def attributes_of(citizen_id: str) -> dict[str, AttributeValue] | None:

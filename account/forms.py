@@ -155,3 +155,41 @@ def _past_date(form: Form, field: Field) -> None:
         raise ValidationError(_l("Bitte als Datum im Format JJJJ-MM-TT angeben.")) from None
     if value > date.today() or value.year < 1900:
         raise ValidationError(_l("Bitte ein Datum in der Vergangenheit angeben."))
+
+
+class CodeForm(FlaskForm):
+    """The six digits from the authenticator app (WCAG 1.3.5: ``autocomplete="one-time-code"``;
+    a numeric keyboard on phones)."""
+
+    code = StringField(
+        _l("Code aus der App (6 Ziffern)"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie den Code aus Ihrer App ein.")),
+            Length(max=32, message=_l("Der Code hat 6 Ziffern.")),
+        ],
+        render_kw={
+            "autocomplete": "one-time-code",
+            "inputmode": "numeric",
+            "spellcheck": "false",
+            "autocapitalize": "off",
+            "size": "8",
+        },
+    )
+
+
+class RecoveryCodeForm(FlaskForm):
+    """One of the ten recovery codes (letters and digits, hyphens optional)."""
+
+    code = StringField(
+        _l("Wiederherstellungscode"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie einen Ihrer Wiederherstellungscodes ein.")),
+            Length(max=64, message=_l("Ein Wiederherstellungscode hat 16 Zeichen.")),
+        ],
+        render_kw={
+            "autocomplete": "off",
+            "spellcheck": "false",
+            "autocapitalize": "off",
+            "size": "22",
+        },
+    )

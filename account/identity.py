@@ -42,10 +42,21 @@ SESSION_LIMITS: dict[Level, SessionLimits] = {
 
 
 class Method(StrEnum):
-    """Authentication methods (RFC 8176 ``amr`` values where one exists)."""
+    """Authentication methods, by their internal names (DESIGN.md "The identity that flows
+    through the hub"); :attr:`amr` is what a relying party is told (RFC 8176 §2)."""
 
     PASSWORD = "pwd"
     EID = "eid"
+    #: RFC 6238 time-based one-time password from an authenticator app (docs/TOTP.md).
+    TOTP = "totp"
+
+    @property
+    def amr(self) -> str:
+        """The RFC 8176 ``amr`` value: ``otp`` for the app's code (§2), else the name."""
+        return _AMR.get(self, self.value)
+
+
+_AMR = {Method.TOTP: "otp"}
 
 
 @dataclass(frozen=True)
@@ -63,3 +74,8 @@ class Identity:
     level: Level
     session_id: str
     attributes: dict[str, AttributeValue] = field(default_factory=dict)
+
+    @property
+    def amr(self) -> list[str]:
+        """The methods as RFC 8176 ``amr`` values, sorted (OIDC Core §2 ``amr``)."""
+        return sorted(m.amr for m in self.methods)

@@ -16,6 +16,7 @@ from account import mails
 from account.models import Citizen, citizen_by_email, citizen_by_id
 from account.profile import values
 from account.services import services
+from account.totp import credential
 from core import audit
 from core.audit import AuditEvent
 from core.clock import to_datetime
@@ -63,6 +64,7 @@ def export(citizen: Citizen, client_address: str) -> dict[str, Any]:
             }
             for link in citizen.eid_links
         ],
+        "second_factor": _second_factor(citizen),
         "sessions": [
             {
                 "started": sso.created_at,
@@ -77,6 +79,18 @@ def export(citizen: Citizen, client_address: str) -> dict[str, Any]:
             {"at": r.occurred_at.isoformat(), "event": r.event, "client_address": r.client_address}
             for r in audit.for_citizen(citizen.id, limit=10_000)
         ],
+    }
+
+
+def _second_factor(citizen: Citizen) -> dict[str, Any] | None:
+    """Whether the authenticator app is on (never its secret or the recovery codes)."""
+    if citizen.totp is None:
+        return None
+    return {
+        "method": "totp",
+        "enabled_at": _iso(citizen.totp.enabled_at),
+        "last_used_at": _iso(citizen.totp.last_used_at),
+        "recovery_codes_left": credential.recovery_codes_left(citizen.id),
     }
 
 

@@ -1,7 +1,9 @@
 """Password login: throttled, constant in its answer for every kind of failure.
 
 Unknown account, wrong password and unverified account all produce :class:`LoginFailed` after
-the same Argon2id work; only a correct password on a verified account succeeds. An unverified
+the same Argon2id work; only a correct password on a verified account succeeds, and for an
+account with a second factor only as far as :class:`CodeNeeded`: no session until the code
+from the app is right too (``account/totp/flows.py``). An unverified
 account that gives the right password also gets a fresh verification link (at most once a
 minute), which the generic message mentions.
 """
@@ -29,6 +31,13 @@ class LoginSucceeded:
 
 
 @dataclass(frozen=True)
+class CodeNeeded:
+    """The password was right; the account asks for the code from its authenticator app."""
+
+    citizen: Citizen
+
+
+@dataclass(frozen=True)
 class LoginFailed:
     pass
 
@@ -38,7 +47,7 @@ class LoginThrottled:
     retry_after: int
 
 
-LoginResult = LoginSucceeded | LoginFailed | LoginThrottled
+LoginResult = LoginSucceeded | CodeNeeded | LoginFailed | LoginThrottled
 
 
 def password_login(
@@ -56,6 +65,8 @@ def password_login(
         ok = s.hashing.verify(citizen.password_hash if citizen else None, password)
         if not ok or citizen is None or not citizen.is_verified:
             return _failed(email, citizen, ok, client_address, device)
+        if citizen.totp is not None:
+            return _code_needed(email, citizen, password, client_address, device)
         return _succeeded(email, citizen, password, client_address, device, user_agent)
     finally:
         s.throttle.release(claim)
@@ -90,15 +101,30 @@ def _failed(
     return LoginFailed()
 
 
+def _rehash(citizen: Citizen, password: str, now: float) -> None:
+    s = services()
+    if citizen.password_hash and s.hashing.needs_rehash(citizen.password_hash):
+        citizen.password_hash = s.hashing.hash(password)
+        audit.record(AuditEvent.PASSWORD_REHASHED, now=now, citizen_id=citizen.id)
+
+
+def _code_needed(
+    email: str, citizen: Citizen, password: str, client_address: str, device: str
+) -> CodeNeeded:
+    s = services()
+    s.throttle.succeeded(email, client_address, device)
+    _rehash(citizen, password, s.clock.now())
+    db.session.commit()
+    return CodeNeeded(citizen)
+
+
 def _succeeded(
     email: str, citizen: Citizen, password: str, client_address: str, device: str, user_agent: str
 ) -> LoginSucceeded:
     s = services()
     now = s.clock.now()
     s.throttle.succeeded(email, client_address, device)
-    if citizen.password_hash and s.hashing.needs_rehash(citizen.password_hash):
-        citizen.password_hash = s.hashing.hash(password)
-        audit.record(AuditEvent.PASSWORD_REHASHED, now=now, citizen_id=citizen.id)
+    _rehash(citizen, password, now)
     citizen.last_login_at = to_datetime(now)
     sso = s.sessions.start(citizen.id, {Method.PASSWORD}, Level.LOW, user_agent, client_address)
     audit.record(

@@ -142,3 +142,56 @@ def card_unlinked(to: str, locale: str) -> None:
                 link=security,
             ),
         )
+
+
+def totp_enabled(to: str, locale: str) -> None:
+    with force_locale(locale):
+        security = external_url("account.sessions")
+        _send(
+            to,
+            locale,
+            _("Die Anmeldung mit Code aus der App ist eingeschaltet"),
+            _(
+                "Guten Tag,\n\nfür Ihr Bürgerkonto ist jetzt die Anmeldung in zwei Schritten "
+                "eingeschaltet: Nach dem Passwort fragt das Bürgerportal nach dem Code aus Ihrer "
+                "Authenticator-App. Alle anderen Anmeldungen wurden beendet.\n\n"
+                "Waren Sie das nicht, ändern Sie bitte sofort Ihr Passwort und prüfen Sie unter "
+                "„Sicherheit“ (%(link)s) Ihre Anmeldungen.",
+                link=security,
+            ),
+        )
+
+
+def totp_disabled(to: str, locale: str) -> None:
+    with force_locale(locale):
+        security = external_url("account.sessions")
+        _send(
+            to,
+            locale,
+            _("Die Anmeldung mit Code aus der App ist ausgeschaltet"),
+            _(
+                "Guten Tag,\n\nfür Ihr Bürgerkonto ist die Anmeldung mit Code aus der "
+                "Authenticator-App soeben ausgeschaltet worden. Zum Anmelden genügt jetzt wieder "
+                "das Passwort.\n\nWaren Sie das nicht, ändern Sie bitte sofort Ihr Passwort und "
+                "schalten Sie die Anmeldung mit Code unter „Sicherheit“ (%(link)s) wieder ein.",
+                link=security,
+            ),
+        )
+
+
+def recovery_code_used(to: str, locale: str, left: int) -> None:
+    with force_locale(locale):
+        security = external_url("account.sessions")
+        _send(
+            to,
+            locale,
+            _("Anmeldung mit einem Wiederherstellungscode"),
+            _(
+                "Guten Tag,\n\nsoeben hat sich jemand mit Ihrem Passwort und einem "
+                "Wiederherstellungscode bei Ihrem Bürgerkonto angemeldet. Jeder Code gilt nur "
+                "einmal; Ihnen bleiben %(left)d.\n\nWaren Sie das nicht, ändern Sie bitte sofort "
+                "Ihr Passwort und prüfen Sie unter „Sicherheit“ (%(link)s) Ihre Anmeldungen.",
+                left=left,
+                link=security,
+            ),
+        )

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import UTCDateTime, db, new_id
@@ -33,6 +42,9 @@ class Citizen(db.Model):  # type: ignore[name-defined,misc]
     )
     eid_links: Mapped[list[EidLink]] = relationship(
         back_populates="citizen", cascade="all, delete-orphan", order_by="EidLink.linked_at"
+    )
+    totp: Mapped[TotpCredential | None] = relationship(
+        back_populates="citizen", cascade="all, delete-orphan", uselist=False
     )
 
     @property
@@ -98,6 +110,39 @@ class EidLink(db.Model):  # type: ignore[name-defined,misc]
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     citizen: Mapped[Citizen] = relationship(back_populates="eid_links")
+
+
+class TotpCredential(db.Model):  # type: ignore[name-defined,misc]
+    """The citizen's authenticator app (RFC 6238, docs/TOTP.md): one per account.
+
+    The shared secret is sealed under the KEK (``certs/sealing.py``, bound to the citizen id);
+    ``last_step`` is the newest time step a code was accepted for, raised only by an atomic
+    conditional UPDATE, so no step is accepted twice (RFC 6238 §5.2).
+    """
+
+    __tablename__ = "totp_credential"
+
+    citizen_id: Mapped[str] = mapped_column(
+        ForeignKey("citizen.id", ondelete="CASCADE"), primary_key=True
+    )
+    sealed_secret: Mapped[bytes] = mapped_column(LargeBinary())
+    kek_id: Mapped[str] = mapped_column(String(16))
+    enabled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_step: Mapped[int | None] = mapped_column(BigInteger())
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    citizen: Mapped[Citizen] = relationship(back_populates="totp")
+
+
+class TotpRecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time recovery code (80 random bits), kept as a SHA-256 digest; deleted on use."""
+
+    __tablename__ = "totp_recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    citizen_id: Mapped[str] = mapped_column(
+        ForeignKey("citizen.id", ondelete="CASCADE"), index=True
+    )
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
 
 
 def citizen_by_email(email: str) -> Citizen | None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from flask import current_app
 
 from account.links import OneTimeLinks
 from account.passwords import PasswordHashing, PasswordPolicy
 from account.sso import SsoSessions
-from account.throttle import LoginThrottle, ThrottleLimits
+from account.throttle import CODE_MAX_FAILURES_HOUR, LoginThrottle, ThrottleLimits
 from connectors.mail import Mailer
 from core.clock import Clock
 from core.settings import Settings
@@ -25,6 +25,8 @@ class AccountServices:
     hashing: PasswordHashing
     policy: PasswordPolicy
     throttle: LoginThrottle
+    #: The same throttle for the codes of the second factor (``account/totp/check.py``).
+    code_throttle: LoginThrottle
     sessions: SsoSessions
     links: OneTimeLinks
 
@@ -38,6 +40,9 @@ class AccountServices:
             max_account_hour=settings.throttle_max_failures_account_hour,
             max_delay=settings.throttle_max_delay_seconds,
         )
+        code_limits = replace(
+            limits, max_account_hour=min(limits.max_account_hour, CODE_MAX_FAILURES_HOUR)
+        )
         return cls(
             settings=settings,
             clock=clock,
@@ -48,6 +53,7 @@ class AccountServices:
             ),
             policy=PasswordPolicy(settings.password_min_length, settings.password_max_length),
             throttle=LoginThrottle(store, clock, limits, settings.secret_key),
+            code_throttle=LoginThrottle(store, clock, code_limits, settings.secret_key),
             sessions=SsoSessions(store, clock),
             links=OneTimeLinks(store, clock),
         )

@@ -36,6 +36,9 @@ DEVICE_TRUST_TTL = 90 * 24 * 3600
 CLAIM_TTL = 10
 #: The wait announced to an attempt that found the account claimed by a concurrent one.
 CLAIMED_RETRY_AFTER = 1
+#: The per-account cap for the codes of the second factor (``account/totp/check.py``): at
+#: most this many wrong codes an hour from untrusted browsers, whatever the password's cap.
+CODE_MAX_FAILURES_HOUR = 20
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from certs.kek import KeyEncryption
 from certs.keyring import KeyRing, PublishedKey, SamlKeyDescriptor, keyring
 from certs.lifecycle import Actor, KeyManager, manager
 from certs.policy import Policy
+from certs.sealing import Sealed, SecretSealing, register_resealer, sealing
 from certs.types import (
     CertsError,
     ImportRefused,
@@ -48,12 +49,16 @@ __all__ = [
     "NoActiveKey",
     "PublishedKey",
     "SamlKeyDescriptor",
+    "Sealed",
+    "SecretSealing",
     "TransitionRefused",
     "WeakKey",
     "check_keys",
     "init_certs",
     "keyring",
     "manager",
+    "register_resealer",
+    "sealing",
 ]
 
 log = logging.getLogger("portal.certs")
@@ -81,6 +86,7 @@ def init_certs(app: Flask, settings: Settings, clock: Clock) -> None:
     ring = KeyRing(kek, clock, settings.certs_cache_check_seconds)
     app.extensions["keyring"] = ring
     app.extensions["certs"] = KeyManager(Policy.from_settings(settings), kek, ring, clock)
+    app.extensions["secret_sealing"] = SecretSealing(kek)
     app.register_blueprint(views.bp)
     sections = app.extensions.setdefault("admin_sections", [])
     sections.append(AdminSection("certs.keys", _l("Schlüssel und Zertifikate")))

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from certs import exports, rotation
 from certs.lifecycle import Actor, KeyManager, manager
 from certs.models import ManagedKey
+from certs.sealing import reseal_all
 from certs.types import CertsError, KeyAlgorithm, KeyNotFound, KeyPurpose, KeyState
 
 P = ParamSpec("P")
@@ -250,9 +252,12 @@ def check() -> None:
 @certs.command("rekey")
 @_refusals
 def rekey() -> None:
-    """Re-encrypt every private key under the current CERTS_KEK (see KEK rotation)."""
+    """Re-encrypt every private key, and re-seal the secrets other layers keep (TOTP seeds),
+    under the current CERTS_KEK (see KEK rotation)."""
     changed = exports.rewrap_all(manager(), _actor())
     click.echo(f"re-encrypted {changed} keys")
+    for name, count in reseal_all(current_app).items():
+        click.echo(f"re-sealed {count} {name}")
 
 
 @certs.command("jwks")

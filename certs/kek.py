@@ -30,6 +30,9 @@ log = logging.getLogger("portal.certs")
 FORMAT_VERSION = b"\x01"
 NONCE_BYTES = 12
 AAD_PREFIX = b"buergerportal/certs/private-key/v1"
+#: Secrets of higher layers (``certs/sealing.py``): a domain of their own, so a sealed secret
+#: never opens as a private key or the other way round.
+SECRET_AAD_PREFIX = b"buergerportal/certs/sealed-secret/v1"
 DEV_KEK_FILE = "certs-kek.dev"
 
 
@@ -95,6 +98,32 @@ class KeyEncryption:
             raise KeyUnavailable(
                 _l("Der Schlüssel %(key)s lässt sich nicht entschlüsseln.", key=key_id)
             ) from None
+
+
+def _secret_aad(context: str) -> bytes:
+    return b"\x00".join((SECRET_AAD_PREFIX, context.encode()))
+
+
+def seal_secret(kek: KeyEncryption, context: str, plaintext: bytes) -> bytes:
+    """Seal a secret of a higher layer under the current KEK, bound to ``context``."""
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(kek._current).encrypt(nonce, plaintext, _secret_aad(context))
+    return FORMAT_VERSION + nonce + sealed
+
+
+def open_secret(kek: KeyEncryption, context: str, blob: bytes, key_check: str) -> bytes:
+    """The secret sealed by :func:`seal_secret`; :class:`KeyUnavailable` when the KEK is
+    unknown, the blob damaged or bound to another context."""
+    key = kek._keys.get(key_check)
+    if key is None or blob[:1] != FORMAT_VERSION or len(blob) < 1 + NONCE_BYTES + 16:
+        raise KeyUnavailable(_l("Ein gespeichertes Geheimnis lässt sich nicht entschlüsseln."))
+    nonce, sealed = blob[1 : 1 + NONCE_BYTES], blob[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, sealed, _secret_aad(context))
+    except InvalidTag:
+        raise KeyUnavailable(
+            _l("Ein gespeichertes Geheimnis lässt sich nicht entschlüsseln.")
+        ) from None
 
 
 def _development_kek(var_dir: Path) -> bytes:

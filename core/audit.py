@@ -74,6 +74,14 @@ class AuditEvent(StrEnum):
     EID_REFUSED = "eid.refused"
     PROFILE_EID_REFRESHED = "profile.eid_refreshed"
     # --- end Online-Ausweis ---
+    # --- second factor: code from an authenticator app (TOTP, account/totp) ---
+    TOTP_ENABLED = "totp.enabled"
+    TOTP_DISABLED = "totp.disabled"
+    TOTP_RECOVERY_CODE_USED = "totp.recovery_code_used"
+    LOGIN_TOTP_SUCCEEDED = "login.totp.succeeded"
+    LOGIN_TOTP_FAILED = "login.totp.failed"
+    LOGIN_TOTP_STEP_UP = "login.totp.step_up"
+    # --- end second factor ---
 
 
 class AuditRecord(db.Model):  # type: ignore[name-defined,misc]

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
-from flask import flash, g, make_response, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from werkzeug.exceptions import TooManyRequests
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from account import api, registration
 from account.emails import normalise
 from account.forms import ConfirmForm, EmailOnlyForm, LoginForm, RegisterForm
-from account.login import LoginSucceeded, LoginThrottled, password_login
+from account.login import CodeNeeded, LoginSucceeded, LoginThrottled, password_login
 from account.services import services
+from account.sso import SsoSession
+from account.totp import waiting
 from account.views import (
     DEVICE_COOKIE,
     SSO_KEY,
@@ -115,21 +119,38 @@ def _attempt(form: LoginForm, next_path: str) -> ResponseReturnValue | None:
         email, form.password.data or "", client_address(), device, request.user_agent.string
     )
     if isinstance(result, LoginThrottled):
-        raise TooManyRequests(
-            _(
-                "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie %(s)d Sekunden.",
-                s=result.retry_after,
-            ),
-            retry_after=result.retry_after,
-        )
+        raise too_many_attempts(result.retry_after)
+    if isinstance(result, CodeNeeded):  # the second page: no session yet
+        waiting.keep(result.citizen, next_path)
+        return redirect(url_for("account.login_code"), 303)
     if not isinstance(result, LoginSucceeded):
         return None
+    return enter(
+        result.sso,
+        next_path,
+        lambda new_device: services().throttle.succeeded(email, client_address(), new_device),
+    )
+
+
+def too_many_attempts(retry_after: int) -> TooManyRequests:
+    return TooManyRequests(
+        _(
+            "Zu viele fehlgeschlagene Anmeldungen. Bitte warten Sie %(s)d Sekunden.",
+            s=retry_after,
+        ),
+        retry_after=retry_after,
+    )
+
+
+def enter(sso: SsoSession, next_path: str, trust: Callable[[str], None]) -> WerkzeugResponse:
+    """This browser is now logged in with ``sso`` (a new session id: fixation); a browser
+    without a device id gets one, which ``trust`` marks as known to the throttle."""
     if g.sso is not None:
         services().sessions.end(g.sso)
     regenerate_session(keep=False)
-    session[SSO_KEY] = result.sso.id
-    response = make_response(redirect(next_path, 303))
-    if not device:
+    session[SSO_KEY] = sso.id
+    response = redirect(next_path, 303)
+    if not request.cookies.get(DEVICE_COOKIE):
         device = secrets.token_urlsafe(24)
         response.set_cookie(
             DEVICE_COOKIE,
@@ -139,7 +160,7 @@ def _attempt(form: LoginForm, next_path: str) -> ResponseReturnValue | None:
             secure=request.is_secure,
             samesite="Lax",
         )
-        services().throttle.succeeded(email, client_address(), device)
+        trust(device)
     return response
 
 

@@ -19,6 +19,7 @@ from account.forms import (
     profile_form_class,
 )
 from account.services import services
+from account.totp import credential
 from account.views import bp, client_address, login_required, me, my_session
 from account.views.eid import card_instead_of_password
 from core import audit
@@ -60,6 +61,7 @@ def sessions() -> ResponseReturnValue:
         sessions=services().sessions.list_for(me().id),
         current=my_session().id,
         form=ConfirmForm(),
+        totp_codes_left=credential.recovery_codes_left(me().id) if me().totp else 0,
     )
 
 

@@ -153,8 +153,15 @@ def _proceed(auth_request: AuthRequest, client: OidcClient) -> ResponseReturnVal
             return _fail(
                 auth_request, "unmet_authentication_requirements", "level of assurance too low"
             )
-        step_up = _card_login(auth_request)
-        if step_up and not api.card_tried_since(identity, auth_request.created_at):
+        step_up = api.step_up_url(
+            identity,
+            required,
+            auth_request.created_at,
+            _resume_url(auth_request),
+            url_for("oidc.cancel", request_id=auth_request.id),
+            auth_request.ui_locale,
+        )
+        if step_up:
             return redirect(step_up, 303)
         return _level_page(auth_request, client, identity, required.value)
     attributes = released(client, auth_request)
@@ -167,9 +174,11 @@ def _proceed(auth_request: AuthRequest, client: OidcClient) -> ResponseReturnVal
 
 
 def _card_login(auth_request: AuthRequest) -> str | None:
-    """The step-up (or login) with the Online-Ausweis, back into this request afterwards; its
-    cancel link answers the client ``unmet_authentication_requirements``. The ``acr`` of the
-    answer is the level the card login actually reached (``idp/oidc/tokens.py``)."""
+    """The login with the Online-Ausweis (no session yet, a level above low needed), back into
+    this request afterwards; its cancel link answers the client
+    ``unmet_authentication_requirements``. A session below the level is stepped up by
+    ``api.step_up_url`` instead (the code from the app or the card, as ``account`` decides).
+    The ``acr`` of the answer is the level actually reached (``idp/oidc/tokens.py``)."""
     return api.card_login_url(
         _resume_url(auth_request),
         url_for("oidc.cancel", request_id=auth_request.id),
@@ -202,7 +211,7 @@ def _issue(
         claims=auth_request.claims,
         auth_time=identity.auth_time,
         level=identity.level.value,
-        amr=sorted(m.value for m in identity.methods),
+        amr=identity.amr,
     )
     code = grants.issue_code(
         CodeGrant(

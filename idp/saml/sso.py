@@ -260,16 +260,24 @@ def continue_(handle: str) -> ResponseReturnValue:
             return _answer_error(
                 handle, sp, pending, NO_AUTHN_CONTEXT if not pending.is_passive else NO_PASSIVE
             )
-        step_up = _card_login(handle)
-        if step_up and not api.card_tried_since(identity, pending.started_at):
+        step_up = api.step_up_url(
+            identity,
+            needed,
+            pending.started_at,
+            here,
+            url_for("saml.sso_cancel", handle=handle),
+        )
+        if step_up:
             return redirect(step_up, 303)
         return _step_up(handle, sp, needed, identity.level)
     return _answer(handle, sp, pending, identity)
 
 
 def _card_login(handle: str) -> str | None:
-    """The step-up (or login) with the Online-Ausweis, back to this request; its cancel link
-    answers the SP NoAuthnContext. The assertion names the level the card login reached."""
+    """The login with the Online-Ausweis (no session yet, a level above low needed), back to
+    this request; its cancel link answers the SP NoAuthnContext. A session below the level is
+    stepped up by ``api.step_up_url`` (code from the app or card, as ``account`` decides). The
+    assertion names the level actually reached."""
     return api.card_login_url(
         url_for("saml.sso_continue", handle=handle), url_for("saml.sso_cancel", handle=handle)
     )
