@@ -121,6 +121,7 @@ def _attempt(form: LoginForm, next_path: str) -> ResponseReturnValue | None:
     if isinstance(result, LoginThrottled):
         raise too_many_attempts(result.retry_after)
     if isinstance(result, CodeNeeded):  # the second page: no session yet
+        regenerate_session(keep=True)  # a fixed session id gets nothing of the waiting login
         waiting.keep(result.citizen, next_path)
         return redirect(url_for("account.login_code"), 303)
     if not isinstance(result, LoginSucceeded):
