@@ -134,6 +134,8 @@ def _register_oidc(service: Service, base_url: str) -> None:
         {
             "name": str(service.title),
             "redirect_uris": [base_url + "/oidc/callback/citizen"],
+            "post_logout_redirect_uris": [base_url + "/abgemeldet"],
+            "backchannel_logout_uri": base_url + "/oidc/backchannel-logout/citizen",
             "scopes": ["openid", *sorted(scopes)],
             "release": list(service.attributes),
             "min_level": service.level,
@@ -147,6 +149,8 @@ def _register_oidc(service: Service, base_url: str) -> None:
         {
             "name": f"{service.title} – Sachbearbeitung",
             "redirect_uris": [base_url + "/oidc/callback/clerk"],
+            "post_logout_redirect_uris": [base_url + "/abgemeldet"],
+            "backchannel_logout_uri": base_url + "/oidc/backchannel-logout/clerk",
             "scopes": ["openid", "profile"],
             "release": ["given_names", "family_names"],
             "min_level": "low",

@@ -118,6 +118,7 @@ def _blueprint(app: Flask) -> None:
         application_views,
         backoffice,
         login_views,
+        logout_views,
         pay_views,
         views,
     )
@@ -125,8 +126,13 @@ def _blueprint(app: Flask) -> None:
 
     app.before_request(_upload_limit)  # before the CSRF check reads the form
     csrf = CSRFProtect(app)
-    for view in (pay_views.payment_notification, login_views.saml_acs, login_views.clerk_saml_acs):
-        csrf.exempt(view)  # provider notifications and the SAML POST binding: signed instead
+    for view in (
+        pay_views.payment_notification,
+        login_views.saml_acs,
+        login_views.clerk_saml_acs,
+        logout_views.backchannel_logout,
+    ):
+        csrf.exempt(view)  # provider and hub notifications, the SAML POST binding: signed
     app.register_blueprint(bp)
 
 

@@ -18,7 +18,7 @@ from services.kit import attributes
 from services.kit.attributes import ACR, BY_NAME
 from services.kit.config import ServiceConfig
 from services.kit.definition import Service
-from services.kit.visitor import Channel, Value, Visitor
+from services.kit.visitor import Channel, HubSession, Value, Visitor
 
 CLIENTS = {"citizen": "hub", "clerk": "hub_clerk"}
 
@@ -71,6 +71,7 @@ def finish(oauth: OAuth, service: Service, channel: Channel, level: str) -> Visi
         channel=channel,
         values=values_of(info, service.attributes),
         roles=tuple(r for r in claims.get("roles", ()) if isinstance(r, str)),
+        hub=HubSession(session=str(claims.get("sid") or ""), id_token=str(token["id_token"])),
     )
 
 

@@ -38,7 +38,7 @@ from services.kit import attributes
 from services.kit.attributes import BY_SAML_NAME, PROVENANCE_NS, STORK
 from services.kit.config import ServiceConfig
 from services.kit.models import UsedAssertion, db, now
-from services.kit.visitor import Channel, Value, Visitor
+from services.kit.visitor import Channel, HubSession, Value, Visitor
 
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 ASSERTION_NS = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -105,6 +105,9 @@ class SamlLogin:
     def acs_url(self, channel: Channel) -> str:
         return self.config.base_url + PATHS[channel] + "/saml/acs"
 
+    def slo_url(self, channel: Channel) -> str:
+        return self.config.base_url + PATHS[channel] + "/saml/slo"
+
     def _idp_settings(self) -> dict[str, Any]:
         """The hub's metadata, fetched on first use (the service may start before the hub)."""
         if self._idp is None:
@@ -126,12 +129,18 @@ class SamlLogin:
                     "url": self.acs_url(channel),
                     "binding": C.BINDING_HTTP_POST,
                 },
+                "singleLogoutService": {
+                    "url": self.slo_url(channel),
+                    "binding": C.BINDING_HTTP_REDIRECT,
+                },
                 "NameIDFormat": PERSISTENT,
                 "x509cert": self.keys.cert_b64,
                 "privateKey": self.keys.key_pem,
             },
             "security": {
                 "authnRequestsSigned": True,
+                "logoutRequestSigned": True,
+                "logoutResponseSigned": True,
                 "wantMessagesSigned": True,
                 "wantAssertionsSigned": True,
                 "wantNameId": True,
@@ -154,7 +163,9 @@ class SamlLogin:
         xml = settings.get_sp_metadata()
         return xml.decode() if isinstance(xml, bytes) else str(xml)
 
-    def _auth(self, channel: Channel) -> OneLogin_Saml2_Auth:
+    def auth(self, channel: Channel) -> OneLogin_Saml2_Auth:
+        """python3-saml on this request; a signed HTTP-Redirect message is checked over the raw
+        query string as received (SAML Bindings §3.4.4.1), not one python3-saml re-encodes."""
         parts = urlsplit(self.config.base_url)
         data = {
             "https": "on" if parts.scheme == "https" else "off",
@@ -162,12 +173,14 @@ class SamlLogin:
             "script_name": request.path,
             "get_data": request.args.to_dict(),
             "post_data": request.form.to_dict(),
+            "query_string": request.query_string.decode("latin-1"),
+            "validate_signature_from_qs": True,
         }
         return OneLogin_Saml2_Auth(data, self.settings(channel))
 
     def start(self, channel: Channel) -> str:
         """The hub's SSO URL with a signed AuthnRequest (HTTP-Redirect binding)."""
-        auth = self._auth(channel)
+        auth = self.auth(channel)
         relay = secrets.token_urlsafe(16)
         url = str(auth.login(return_to=relay))
         session[_REQUEST] = {"id": auth.get_last_request_id(), "relay": relay, "ch": channel}
@@ -179,7 +192,7 @@ class SamlLogin:
             raise LoginRefused("no pending request in this browser")
         if request.form.get("RelayState") != pending.get("relay"):
             raise LoginRefused("RelayState differs")
-        auth = self._auth(channel)
+        auth = self.auth(channel)
         auth.process_response(request_id=pending["id"])
         if auth.get_errors() or not auth.is_authenticated():
             raise LoginRefused(str(auth.get_last_error_reason() or auth.get_errors()))
@@ -198,6 +211,12 @@ class SamlLogin:
             channel=channel,
             values=_values(auth, raw),
             roles=roles,
+            hub=HubSession(
+                session=str(auth.get_session_index() or ""),
+                name_id_format=str(auth.get_nameid_format() or ""),
+                name_qualifier=str(auth.get_nameid_nq() or ""),
+                sp_name_qualifier=str(auth.get_nameid_spnq() or ""),
+            ),
         )
 
 

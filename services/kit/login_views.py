@@ -8,12 +8,12 @@ from flask import redirect, render_template, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
-from services.kit import context, login_oidc, login_saml
+from services.kit import context, local_sessions, login_oidc, login_saml
 from services.kit.application_views import NEXT_KEY
 from services.kit.blueprint import bp
 from services.kit.i18n import _
-from services.kit.session import regenerate
-from services.kit.visitor import Channel, Visitor, forget, remember
+from services.kit.session import regenerate, session_id
+from services.kit.visitor import Channel, Visitor, remember
 
 log = logging.getLogger("service.login")
 HOME = {"citizen": "kit.application_form", "clerk": "kit.clerk_list"}
@@ -49,6 +49,7 @@ def _logged_in(visitor: Visitor) -> ResponseReturnValue:
     regenerate(session)  # a new session id after login (session fixation)
     session.update(keep)
     remember(visitor)
+    local_sessions.remember(session_id(session), visitor)
     if isinstance(back, str) and back.startswith("/antrag/") and "//" not in back:
         return redirect(back, 303)  # set by this service itself (application_views)
     return redirect(url_for(HOME[visitor.channel]), 303)
@@ -103,11 +104,3 @@ def saml_acs() -> ResponseReturnValue:
 @bp.post("/verwaltung/saml/acs")
 def clerk_saml_acs() -> ResponseReturnValue:
     return _acs("clerk")
-
-
-@bp.post("/abmelden")
-def logout() -> ResponseReturnValue:
-    forget("citizen")
-    forget("clerk")
-    session.clear()
-    return redirect(url_for("kit.index"), 303)

@@ -235,3 +235,21 @@ class FreeQuotaUse(db.Model):  # type: ignore[name-defined,misc]
     subject: Mapped[str] = mapped_column(String(255), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HubLogin(db.Model):  # type: ignore[name-defined,misc]
+    """Which local session a login through the hub belongs to, so the hub's logout can end it:
+    the OIDC back-channel logout token names ``sid``/``sub``, a SAML LogoutRequest the NameID
+    and SessionIndex (services/kit/local_sessions.py)."""
+
+    __tablename__ = "hub_login"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    #: The local session (kit_session.id; no foreign key: the row is written after the view).
+    session_id: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    #: The pairwise ``sub`` or the persistent NameID.
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    #: OIDC ``sid`` or SAML SessionIndex ("" when the hub sent none).
+    hub_session: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTC_())

@@ -12,10 +12,10 @@ from typing import Any
 
 from flask import Flask, Request, Response
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import delete
+from sqlalchemy import delete, select, update
 from werkzeug.datastructures import CallbackDict
 
-from services.kit.models import KitSession, UsedAssertion, db, now
+from services.kit.models import HubLogin, KitSession, UsedAssertion, db, now
 
 LIFETIME = timedelta(hours=2)
 
@@ -51,6 +51,9 @@ class SqlSessionInterface(SessionInterface):
             return
         if session.modified or session.new:
             row = db.session.get(KitSession, session.sid)
+            if row is None and not session.new:  # ended meanwhile (the hub's logout): stays so
+                response.delete_cookie(name, path=self.get_cookie_path(app))
+                return
             if row is None:
                 row = KitSession(id=session.sid, data={}, expires_at=now())
                 db.session.add(row)
@@ -69,12 +72,22 @@ class SqlSessionInterface(SessionInterface):
             )
 
 
-def regenerate(session: SessionMixin) -> None:
-    """A new id after login (session fixation); the old row goes."""
+def session_id(session: SessionMixin) -> str:
+    """The id this browser's session has (or will have once the response is written)."""
     assert isinstance(session, ServerSession)
+    return session.sid
+
+
+def regenerate(session: SessionMixin) -> None:
+    """A new id after login (session fixation); the old row goes, its hub logins move along."""
+    assert isinstance(session, ServerSession)
+    fresh = secrets.token_urlsafe(32)
     if not session.new:
         db.session.execute(delete(KitSession).where(KitSession.id == session.sid))
-    session.sid = secrets.token_urlsafe(32)
+        db.session.execute(
+            update(HubLogin).where(HubLogin.session_id == session.sid).values(session_id=fresh)
+        )
+    session.sid = fresh
     session.new = True
     session.modified = True
 
@@ -84,5 +97,10 @@ def purge_expired() -> int:
     moment = now()
     sessions = db.session.execute(delete(KitSession).where(KitSession.expires_at <= moment))
     db.session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at <= moment))
+    live = select(KitSession.id)
+    settled = moment - timedelta(minutes=5)  # a login's session row is written after its view
+    db.session.execute(
+        delete(HubLogin).where(HubLogin.session_id.not_in(live), HubLogin.created_at < settled)
+    )
     db.session.commit()
     return int(getattr(sessions, "rowcount", 0) or 0)

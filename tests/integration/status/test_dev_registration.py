@@ -58,6 +58,9 @@ def test_registration_is_complete_and_idempotent(app: Flask, tmp_path: Path) -> 
         citizen = clients["svc-meldebescheinigung"]
         assert citizen.min_level == "high" and citizen.api_scopes == ["status:write"]
         assert registry.secret_matches(citizen, dev_services.secret("meldebescheinigung"))
+        base = apps["meldebescheinigung"].extensions["kit_config"].base_url
+        assert citizen.post_logout_redirect_uris == [base + "/abgemeldet"]
+        assert citizen.backchannel_logout_uri == base + "/oidc/backchannel-logout/citizen"
         back_office = clients["svc-meldebescheinigung-verwaltung"]
         assert back_office.roles == ["clerk:meldebescheinigung"] and back_office.min_level == "low"
         status = clients["svc-hundesteuer-status"]
@@ -69,6 +72,7 @@ def test_registration_is_complete_and_idempotent(app: Flask, tmp_path: Path) -> 
         clerk_sp = next(sp for e, sp in sps.items() if "/verwaltung/" in e)
         assert citizen_sp.min_level == "substantial" and citizen_sp.roles == []
         assert clerk_sp.roles == ["clerk:hundesteuer"]
+        assert all("SingleLogoutService" in sp.metadata_xml for sp in sps.values())
         clerk = citizen_by_email(dev_services.clerk_email("hundesteuer"))
         assert clerk is not None and clerk.role_names == {"clerk:hundesteuer"}
     # the status client gets its token with the demo secret
