@@ -48,6 +48,10 @@ LABELS: dict[str, object] = {
     AuditEvent.TOTP_ENABLED: _l("Anmeldung mit Code aus der App eingeschaltet"),
     AuditEvent.TOTP_DISABLED: _l("Anmeldung mit Code aus der App ausgeschaltet"),
     AuditEvent.TOTP_RECOVERY_CODE_USED: _l("Wiederherstellungscode benutzt"),
+    AuditEvent.TOTP_RECOVERY_CODES_RENEWED: _l("Neue Wiederherstellungscodes erzeugt"),
+    AuditEvent.TOTP_DISABLED_BY_OPERATOR: _l(
+        "Anmeldung mit Code aus der App vom Bürgerservice ausgeschaltet"
+    ),
     AuditEvent.LOGIN_TOTP_SUCCEEDED: _l("Anmeldung mit Passwort und Code aus der App"),
     AuditEvent.LOGIN_TOTP_FAILED: _l("Falscher Code aus der App eingegeben"),
     AuditEvent.LOGIN_TOTP_STEP_UP: _l("Anmeldung mit Code aus der App bestätigt"),

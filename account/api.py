@@ -26,6 +26,7 @@ from core.web.session import regenerate_session
 
 ClientNames = Callable[[str], str]
 _CONTINUATIONS = "account_logout_continuations"
+_BACKGROUND = "account_background_work"
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,19 @@ def on_session_end(app: Flask, listener: Callable[[EndedSession], None]) -> None
         listener(EndedSession(sso.id, sso.citizen_id, tuple(sso.clients)))
 
     app.extensions["account"].sessions.on_end.append(translated)
+
+
+def on_background_work(app: Flask, wait: Callable[[], object]) -> None:
+    """Register how to wait for a face's deliveries off the request thread (e.g. OIDC
+    back-channel logout tokens of the sessions that end): a command-line process that ends
+    sessions calls :func:`finish_background_work` before it exits, so they are not lost."""
+    app.extensions.setdefault(_BACKGROUND, []).append(wait)
+
+
+def finish_background_work() -> None:
+    """Wait for what every registered face still delivers in the background."""
+    for wait in current_app.extensions.get(_BACKGROUND, []):
+        wait()
 
 
 #: A protocol face's front-channel logout: given an SSO session just ended in this browser and

@@ -16,7 +16,7 @@ from account import mails
 from account.models import Citizen, citizen_by_email, citizen_by_id
 from account.profile import values
 from account.services import services
-from account.totp import credential
+from account.totp import credential, support
 from core import audit
 from core.audit import AuditEvent
 from core.clock import to_datetime
@@ -109,6 +109,7 @@ def delete(
     email, locale, citizen_id = citizen.email, citizen.preferred_locale, citizen.id
     db.session.delete(citizen)
     audit.erase_addresses(citizen_id)
+    support.forget_reasons(citizen_id)
     audit.record(AuditEvent.ACCOUNT_DELETED, now=s.clock.now(), citizen_id=citizen_id)
     db.session.commit()
     s.sessions.end_all(citizen_id)

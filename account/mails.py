@@ -195,3 +195,40 @@ def recovery_code_used(to: str, locale: str, left: int) -> None:
                 link=security,
             ),
         )
+
+
+def recovery_codes_renewed(to: str, locale: str) -> None:
+    with force_locale(locale):
+        security = external_url("account.sessions")
+        _send(
+            to,
+            locale,
+            _("Neue Wiederherstellungscodes für Ihr Bürgerkonto"),
+            _(
+                "Guten Tag,\n\nfür Ihr Bürgerkonto wurden soeben zehn neue "
+                "Wiederherstellungscodes erzeugt. Die bisherigen Codes gelten nicht mehr.\n\n"
+                "Waren Sie das nicht, ändern Sie bitte sofort Ihr Passwort und prüfen Sie unter "
+                "„Sicherheit“ (%(link)s) Ihre Anmeldungen.",
+                link=security,
+            ),
+        )
+
+
+def totp_disabled_by_operator(to: str, locale: str) -> None:
+    with force_locale(locale):
+        security = external_url("account.sessions")
+        _send(
+            to,
+            locale,
+            _("Der Bürgerservice hat die Anmeldung mit Code ausgeschaltet"),
+            _(
+                "Guten Tag,\n\nauf Ihre Bitte hat der Bürgerservice die Anmeldung mit Code aus "
+                "der Authenticator-App für Ihr Bürgerkonto ausgeschaltet. Ihre "
+                "Wiederherstellungscodes gelten nicht mehr, und alle Anmeldungen wurden "
+                "beendet. Zum Anmelden genügt jetzt wieder das Passwort.\n\n"
+                "Richten Sie die Anmeldung mit Code bitte unter „Sicherheit“ (%(link)s) neu "
+                "ein.\n\nHaben Sie das nicht veranlasst, ändern Sie bitte sofort Ihr Passwort "
+                "und wenden Sie sich an den Bürgerservice.",
+                link=security,
+            ),
+        )

@@ -78,6 +78,10 @@ class AuditEvent(StrEnum):
     TOTP_ENABLED = "totp.enabled"
     TOTP_DISABLED = "totp.disabled"
     TOTP_RECOVERY_CODE_USED = "totp.recovery_code_used"
+    #: Ten new recovery codes replaced the old ones (after a right code from the app).
+    TOTP_RECOVERY_CODES_RENEWED = "totp.recovery_codes_renewed"
+    #: An operator switched the factor off (``flask accounts second-factor-off``, a reason).
+    TOTP_DISABLED_BY_OPERATOR = "totp.disabled_by_operator"
     LOGIN_TOTP_SUCCEEDED = "login.totp.succeeded"
     LOGIN_TOTP_FAILED = "login.totp.failed"
     LOGIN_TOTP_STEP_UP = "login.totp.step_up"
@@ -134,3 +138,13 @@ def erase_addresses(citizen_id: str) -> None:
     db.session.query(AuditRecord).filter(AuditRecord.citizen_id == citizen_id).update(
         {AuditRecord.client_address: None}, synchronize_session=False
     )
+
+
+def erase_details(citizen_id: str, event: AuditEvent, *keys: str) -> None:
+    """Remove the free-text ``keys`` (e.g. an operator's reason) from the citizen's records of
+    ``event`` when the account is deleted: they may name the person (see docs/DATA.md)."""
+    query = select(AuditRecord).where(
+        AuditRecord.citizen_id == citizen_id, AuditRecord.event == AuditEvent(event).value
+    )
+    for entry in db.session.scalars(query):
+        entry.details = {k: v for k, v in entry.details.items() if k not in keys}

@@ -126,6 +126,20 @@ def remove(citizen: Citizen) -> None:
     citizen.totp = None
 
 
+def remove_if_there(citizen: Citizen) -> bool:
+    """Delete the credential and its recovery codes in the caller's transaction; False when
+    it was gone already (two operators, or an operator and the citizen, at the same moment:
+    one conditional DELETE each, so only one of them reports it)."""
+    db.session.execute(delete(TotpRecoveryCode).where(TotpRecoveryCode.citizen_id == citizen.id))
+    result = db.session.execute(
+        delete(TotpCredential)
+        .where(TotpCredential.citizen_id == citizen.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expire(citizen, ["totp"])
+    return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
 def _reseal(credential: TotpCredential, ring: SecretSealing) -> None:
     secret = _secret(credential)
     sealed = ring.seal(_context(credential.citizen_id), secret.encode())

@@ -6,9 +6,11 @@
   (methods password and code, limits from now), the session id stays;
 * enrol: a new secret waits (sealed) in the browser's server-side session until the citizen
   typed a right code from the app; then it is stored with ten recovery codes;
-* disable: after a right code (or recovery code), the credential and its recovery codes go.
+* disable: after a right code (or recovery code), the credential and its recovery codes go;
+  a card login of level high in this session stands in for the code (:func:`card_proves`);
+* renew the recovery codes: after a right code from the app, ten new ones replace the old.
 
-Enrolling and disabling need a login of the last :data:`FRESH_SECONDS`.
+Enrolling, disabling and renewing need a login of the last :data:`FRESH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from flask import session
 from sqlalchemy.exc import IntegrityError
 
 from account import mails
+from account.eid.flows import card_confirms
 from account.identity import Level, Method
 from account.models import Citizen
 from account.services import services
@@ -257,3 +260,68 @@ def disable(
     db.session.commit()
     mails.totp_disabled(citizen.email, citizen.preferred_locale)
     return checked
+
+
+def card_proves(sso: SsoSession) -> bool:
+    """Whether this session's latest login was one with the ID card, of level high, in the
+    last minutes (:func:`account.eid.flows.card_confirms`): it stands in for the code when
+    switching off. A card linked to the account logs in without any code anyway, so this
+    gives nobody a way in that the card did not give already (docs/TOTP.md)."""
+    return card_confirms(sso) and sso.level_enum is Level.HIGH
+
+
+def disable_with_card(citizen: Citizen, sso: SsoSession, client_address: str) -> bool:
+    """Switch off after :func:`card_proves`; every other session ends (the phone may be lost
+    with a login on it). False when the card does not prove it, or it was off already."""
+    if citizen.totp is None or not card_proves(sso):
+        return False
+    if not credential.remove_if_there(citizen):
+        db.session.rollback()
+        return False
+    audit.record(
+        AuditEvent.TOTP_DISABLED,
+        now=_now(),
+        citizen_id=citizen.id,
+        client_address=client_address,
+        with_card=True,
+    )
+    db.session.commit()
+    services().sessions.end_all(citizen.id, except_sid=sso.id)
+    mails.totp_disabled(citizen.email, citizen.preferred_locale)
+    return True
+
+
+# --- new recovery codes -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Renewed:
+    recovery_codes: list[str]
+
+
+def renew_recovery_codes(
+    citizen: Citizen, code: str, client_address: str, device: str
+) -> Renewed | Checked:
+    """Ten new recovery codes for all old ones, after a right code from the app (not a
+    recovery code: whoever has only those switches off and on again).
+
+    One transaction: the code's conditional UPDATE of the credential row, the DELETE of every
+    old code, the INSERT of the new ones, the audit record. The UPDATE keeps the row locked
+    until the commit, so of two renewals at once the second waits and then needs a code of a
+    later time step; it never leaves old and new codes side by side."""
+    now = _now()
+    verify = _verifier(citizen, code, False, now)
+    checked = check(citizen, verify, client_address, device, "recovery-codes")
+    if not isinstance(checked, Accepted):
+        return checked
+    shown = credential.renew_recovery_codes(citizen)
+    audit.record(
+        AuditEvent.TOTP_RECOVERY_CODES_RENEWED,
+        now=now,
+        citizen_id=citizen.id,
+        client_address=client_address,
+        count=len(shown),
+    )
+    db.session.commit()
+    mails.recovery_codes_renewed(citizen.email, citizen.preferred_locale)
+    return Renewed(shown)

@@ -94,4 +94,12 @@ def safe_next(value: str | None, default: str) -> str:
     return value
 
 
-from account.views import admin, auth, eid, recovery, self_service, totp  # noqa: E402,F401
+from account.views import (  # noqa: E402,F401
+    admin,
+    auth,
+    eid,
+    recovery,
+    self_service,
+    totp,
+    totp_recovery,
+)

@@ -25,7 +25,7 @@ from account.views.auth import enter, too_many_attempts
 from core.web.session import regenerate_session
 
 
-def _device() -> str:
+def device_id() -> str:
     return request.cookies.get(DEVICE_COOKIE) or ""
 
 
@@ -33,7 +33,7 @@ def _form(recovery: bool) -> CodeForm | RecoveryCodeForm:
     return RecoveryCodeForm() if recovery else CodeForm()
 
 
-def _wrong_code(form: CodeForm | RecoveryCodeForm, recovery: bool) -> None:
+def wrong_code(form: CodeForm | RecoveryCodeForm, recovery: bool) -> None:
     form.code.errors = [
         _("Dieser Wiederherstellungscode gilt nicht (mehr).")
         if recovery
@@ -67,7 +67,7 @@ def _log_in(
 ) -> ResponseReturnValue | None:
     citizen, address = found.citizen, client_address()
     result = flows.log_in(
-        citizen, form.code.data or "", recovery, address, _device(), request.user_agent.string
+        citizen, form.code.data or "", recovery, address, device_id(), request.user_agent.string
     )
     if isinstance(result, check.Throttled):
         raise too_many_attempts(result.retry_after)
@@ -75,7 +75,7 @@ def _log_in(
         if not waiting.wrong(found):
             flash(_("Zu viele falsche Codes. Bitte melden Sie sich erneut an."), "error")
             return redirect(url_for("account.login", next=found.next_path or None), 303)
-        _wrong_code(form, recovery)
+        wrong_code(form, recovery)
         return None
     if not isinstance(result, flows.LoggedIn):
         return None
@@ -113,14 +113,14 @@ def step_up() -> ResponseReturnValue:
     form = CodeForm()
     if form.validate_on_submit():
         result = flows.step_up(
-            me(), my_session(), form.code.data or "", client_address(), _device()
+            me(), my_session(), form.code.data or "", client_address(), device_id()
         )
         if isinstance(result, check.Throttled):
             raise too_many_attempts(result.retry_after)
         if isinstance(result, check.Accepted):
             regenerate_session(keep=True)
             return redirect(next_path, 303)
-        _wrong_code(form, False)
+        wrong_code(form, False)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "account/totp_step_up.html", form=form, next_path=next_path, cancel=cancel or None
@@ -130,7 +130,7 @@ def step_up() -> ResponseReturnValue:
 # --- switching it on and off ("Sicherheit") ---------------------------------------------------
 
 
-def _not_fresh() -> ResponseReturnValue | None:
+def not_fresh() -> ResponseReturnValue | None:
     """A login of the last minutes, or the way to log in again (then back here)."""
     if flows.is_fresh(my_session()):
         return None
@@ -144,12 +144,14 @@ def enrol() -> ResponseReturnValue:
         return redirect(url_for("account.sessions", _anchor="app-code"), 303)
     if me().password_hash is None:
         return render_template("account/totp_no_password.html"), 409
-    again = _not_fresh()
+    again = not_fresh()
     if again is not None:
         return again
     form = CodeForm()
     if form.validate_on_submit():
-        result = flows.enable(me(), my_session(), form.code.data or "", client_address(), _device())
+        result = flows.enable(
+            me(), my_session(), form.code.data or "", client_address(), device_id()
+        )
         if isinstance(result, check.Throttled):
             raise too_many_attempts(result.retry_after)
         if isinstance(result, flows.Enabled):  # shown in this answer only, never stored
@@ -164,7 +166,7 @@ def enrol() -> ResponseReturnValue:
                 )
             ]
         else:
-            _wrong_code(form, False)
+            wrong_code(form, False)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "account/totp_enrol.html", form=form, enrolment=flows.enrolment(me())
@@ -176,19 +178,19 @@ def enrol() -> ResponseReturnValue:
 def disable() -> ResponseReturnValue:
     if me().totp is None:
         return redirect(url_for("account.sessions"), 303)
-    again = _not_fresh()
+    again = not_fresh()
     if again is not None:
         return again
     recovery = bool(request.args.get("wiederherstellung"))
     form = _form(recovery)
     if form.validate_on_submit():
-        result = flows.disable(me(), form.code.data or "", recovery, client_address(), _device())
+        result = flows.disable(me(), form.code.data or "", recovery, client_address(), device_id())
         if isinstance(result, check.Throttled):
             raise too_many_attempts(result.retry_after)
         if isinstance(result, check.Accepted):
             flash(_("Die Anmeldung mit Code aus der App ist ausgeschaltet."), "success")
             return redirect(url_for("account.sessions", _anchor="app-code"), 303)
-        _wrong_code(form, recovery)
+        wrong_code(form, recovery)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "account/totp_disable.html",

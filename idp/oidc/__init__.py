@@ -45,3 +45,4 @@ def init_oidc(app: Flask, settings: Settings, clock: Clock, store: KeyValueStore
     app.extensions.setdefault("admin_sections", []).append(admin.SECTION)
     api.register_client_names(app, registry.display_name)
     api.on_session_end(app, logout.session_ended)
+    api.on_background_work(app, lambda: logout.backchannel_sender().flush())
