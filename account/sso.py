@@ -26,6 +26,15 @@ _INDEX_TTL = 13 * 3600
 _CLIENTS = "sso-clients:"
 
 
+#: Changing how one logs in (a second factor, linking an ID card) needs a login this recent.
+FRESH_SECONDS = 10 * 60
+
+
+def is_fresh(sso: SsoSession, now: float) -> bool:
+    """The session's last authentication was at most :data:`FRESH_SECONDS` ago."""
+    return now - sso.auth_time <= FRESH_SECONDS
+
+
 @dataclass
 class SsoSession:
     id: str

@@ -10,7 +10,7 @@
   a card login of level high in this session stands in for the code (:func:`card_proves`);
 * renew the recovery codes: after a right code from the app, ten new ones replace the old.
 
-Enrolling, disabling and renewing need a login of the last :data:`FRESH_SECONDS`.
+Enrolling, disabling and renewing need a login of the last :data:`account.sso.FRESH_SECONDS`.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from account.identity import Level, Method
 from account.models import Citizen
 from account.services import services
 from account.sso import SsoSession
+from account.sso import is_fresh as sso_fresh
 from account.totp import codes, credential
 from account.totp.check import Accepted, Checked, check, level_with_code
 from certs import KeyUnavailable, Sealed
@@ -36,7 +37,6 @@ from core.audit import AuditEvent
 from core.clock import to_datetime
 from core.db import db
 
-FRESH_SECONDS = 10 * 60
 ENROLMENT_TTL = 15 * 60
 _ENROLMENT = "totp_enrolment"
 
@@ -46,7 +46,7 @@ def _now() -> float:
 
 
 def is_fresh(sso: SsoSession) -> bool:
-    return _now() - sso.auth_time <= FRESH_SECONDS
+    return sso_fresh(sso, _now())
 
 
 def _verifier(citizen: Citizen, code: str, recovery: bool, now: float) -> Callable[[], bool]:

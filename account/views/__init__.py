@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from account.models import Citizen, citizen_by_id
 from account.services import services
-from account.sso import SsoSession
+from account.sso import SsoSession, is_fresh
 from core.web.auth import Principal
 
 P = ParamSpec("P")
@@ -79,6 +79,14 @@ def me() -> Citizen:
 def my_session() -> SsoSession:
     sso: SsoSession = g.sso
     return sso
+
+
+def fresh_login_first(next_path: str | None = None) -> WerkzeugResponse | None:
+    """None after a login of the last minutes (:data:`account.sso.FRESH_SECONDS`); else the
+    way to log in again (password and second factor), then on to ``next_path`` (this page)."""
+    if is_fresh(my_session(), services().clock.now()):
+        return None
+    return redirect(login_url(next_path or request.full_path.rstrip("?"), True), 303)
 
 
 def client_address() -> str:

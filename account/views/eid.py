@@ -28,7 +28,16 @@ from account.emails import normalise
 from account.forms import ConfirmForm, EidRegisterForm
 from account.services import services
 from account.spelling import as_written
-from account.views import SSO_KEY, bp, client_address, login_required, me, my_session, safe_next
+from account.views import (
+    SSO_KEY,
+    bp,
+    client_address,
+    fresh_login_first,
+    login_required,
+    me,
+    my_session,
+    safe_next,
+)
 from connectors.eid import EidFailure, EidTransactions, Finished
 from connectors.eid.views import session_binding
 from core import audit
@@ -158,6 +167,11 @@ def start() -> ResponseReturnValue:
 @bp.get("/konto/ausweis/verknuepfen", endpoint="eid_link_start")
 @login_required
 def link_start() -> ResponseReturnValue:
+    """Link an ID card to this account. Whoever links a card can log in with it from then on,
+    past password and second factor: so only after a login of the last minutes."""
+    again = fresh_login_first()
+    if again is not None:
+        return again
     purpose = {
         "for": LINK,
         "next": url_for("account.sessions"),
@@ -408,6 +422,17 @@ def confirm_link() -> ResponseReturnValue:
     if waiting is None or waiting[1].get("sso") != my_session().id:
         return _expired()
     reading, extra = waiting
+    again = fresh_login_first(url_for("account.eid_link_start"))
+    if again is not None:  # linking needs a recent login, as link_start does
+        pending.take(LINK)
+        flash(
+            _(
+                "Dieser Ausweis ist noch mit keinem Bürgerkonto verknüpft. Zum Verknüpfen "
+                "melden Sie sich bitte erneut an und lesen den Ausweis dann noch einmal ein."
+            ),
+            "info",
+        )
+        return again
     form = ConfirmForm()
     if request.method == "POST" and form.validate_on_submit():
         if pending.take(LINK) is None:

@@ -15,8 +15,8 @@ from account.views import (
     DEVICE_COOKIE,
     bp,
     client_address,
+    fresh_login_first,
     login_required,
-    login_url,
     me,
     my_session,
     safe_next,
@@ -132,9 +132,7 @@ def step_up() -> ResponseReturnValue:
 
 def not_fresh() -> ResponseReturnValue | None:
     """A login of the last minutes, or the way to log in again (then back here)."""
-    if flows.is_fresh(my_session()):
-        return None
-    return redirect(login_url(request.full_path.rstrip("?"), True), 303)
+    return fresh_login_first()
 
 
 @bp.route("/konto/sicherheit/app", methods=["GET", "POST"], endpoint="totp_enrol")

@@ -349,6 +349,41 @@ def test_a_logged_in_citizen_links_a_card(hub: EidHub, portal: Portal) -> None:
     assert "Online-Ausweis verknüpft" in activity.text
 
 
+def test_linking_a_card_needs_a_recent_login(
+    hub: EidHub, portal: Portal, clock: FrozenClock
+) -> None:
+    """A linked card logs in past password and second factor: a session left open on a shared
+    computer must not be enough to link one's own card to someone else's account."""
+    browser = _logged_in(hub, portal)
+    clock.advance(11 * 60)
+    stale = browser.get("/konto/ausweis/verknuepfen")
+    assert stale.status_code == 303 and "erneut=1" in stale.headers["Location"]
+    assert "next=%2Fkonto%2Fausweis%2Fverknuepfen" in stale.headers["Location"]
+    assert links_of(hub, "erika@example.org") == []
+    again = browser.submit(
+        local(stale.headers["Location"]), email="erika@example.org", password=PASSWORD
+    )
+    assert local(again.headers["Location"]) == "/konto/ausweis/verknuepfen"
+    answer = present_card(hub, browser, "/konto/ausweis/verknuepfen")
+    assert local(answer.headers["Location"]) == "/anmelden/ausweis/aenderungen"
+    assert len(links_of(hub, "erika@example.org")) == 1
+
+
+def test_a_step_up_with_an_unlinked_card_links_only_after_a_recent_login(
+    hub: EidHub, portal: Portal, clock: FrozenClock
+) -> None:
+    browser = _logged_in(hub, portal)
+    clock.advance(11 * 60)
+    answer = present_card(hub, browser, "/anmelden/ausweis?next=/konto/daten")
+    assert local(answer.headers["Location"]) == "/konto/ausweis/bestaetigen"
+    page = browser.get("/konto/ausweis/bestaetigen")
+    assert page.status_code == 303 and "erneut=1" in page.headers["Location"]
+    assert "next=%2Fkonto%2Fausweis%2Fverknuepfen" in page.headers["Location"]
+    assert browser.get("/konto/ausweis/bestaetigen").status_code == 410  # the reading is gone
+    assert links_of(hub, "erika@example.org") == []
+    assert sessions_of(hub, "erika@example.org") == [("low", ["pwd"])]
+
+
 def test_a_card_of_another_account_cannot_be_linked(hub: EidHub, portal: Portal) -> None:
     register_with_card(hub, hub.browser(), email="erika.card@example.org")
     browser = _logged_in(hub, portal, "other@example.org")
