@@ -4,7 +4,6 @@ audited with the admin as actor, and what is set there is what the SSO flow does
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
@@ -31,11 +30,6 @@ pytestmark = pytest.mark.storage
 BASE = "/verwaltung/saml"
 ENTITY = "https://sp.example.org/metadata"
 FRESH = 15 * 60
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(start=float(int(time.time())))
 
 
 @dataclass

@@ -9,7 +9,6 @@ refused; a session without SAML SPs logs out exactly as before."""
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +21,7 @@ from onelogin.saml2.constants import OneLogin_Saml2_Constants as C
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from werkzeug.test import TestResponse
 
-from core.clock import FrozenClock
-from tests.helpers import Browser, Citizen, Portal, csrf_token
+from tests.helpers import Browser, Portal, csrf_token
 from tests.integration.oidc import flow
 from tests.integration.oidc.support import redirect_params
 from tests.integration.oidc.support import register as register_rp
@@ -54,19 +52,6 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 BYE = "https://rp.example/bye"
 LOGGED_OUT = "Sie sind abgemeldet."
 PARTIAL = "Nicht jeder Dienst hat die Abmeldung bestätigt."
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """SP libraries check timestamps against the real time."""
-    return FrozenClock(start=float(int(time.time())))
-
-
-@pytest.fixture
-def browser(portal: Portal, erika: Citizen) -> Browser:
-    browser = portal.new_browser()
-    assert browser.login(erika.email, erika.password).status_code == 303
-    return browser
 
 
 @dataclass

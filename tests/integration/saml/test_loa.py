@@ -39,18 +39,6 @@ EIDAS_HIGH = "http://eidas.europa.eu/LoA/high"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(start=float(int(time.time())))
-
-
-@pytest.fixture
-def browser(portal: Portal, erika: Citizen) -> Browser:
-    browser = portal.new_browser()
-    assert browser.login(erika.email, erika.password).status_code == 303
-    return browser
-
-
 def sp_asking(
     app: Flask, browser: Browser, refs: list[str], comparison: str = "minimum", **settings: Any
 ) -> OneLoginSp:

@@ -5,7 +5,6 @@ cannot honour gets InvalidNameIDPolicy, and SPNameQualifier never yields another
 from __future__ import annotations
 
 import base64
-import time
 from pathlib import Path
 from typing import Any
 
@@ -44,18 +43,6 @@ INVALID_POLICY = [
     "urn:oasis:names:tc:SAML:2.0:status:Requester",
     "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy",
 ]
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(start=float(int(time.time())))
-
-
-@pytest.fixture
-def browser(portal: Portal, erika: Citizen) -> Browser:
-    browser = portal.new_browser()
-    assert browser.login(erika.email, erika.password).status_code == 303
-    return browser
 
 
 def onelogin(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import time
 import zlib
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -31,11 +30,6 @@ from tests.saml_support import (
 pytestmark = pytest.mark.storage
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(start=float(int(time.time())))
 
 
 @pytest.fixture

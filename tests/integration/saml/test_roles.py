@@ -6,7 +6,6 @@ python3-saml and pysaml2 (stock ``xmlsec1`` backend) as the SPs, SP-initiated an
 from __future__ import annotations
 
 import base64
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +14,6 @@ import pytest
 from flask import Flask
 from saml2 import BINDING_HTTP_REDIRECT
 
-from core.clock import FrozenClock
 from tests.helpers import Browser, Citizen, Portal
 from tests.saml_pysaml2 import PySaml2Sp, path_and_query
 from tests.saml_support import OneLoginSp, follow, hub_metadata, path_of, posted_form, register_sp
@@ -23,12 +21,6 @@ from tests.saml_support import OneLoginSp, follow, hub_metadata, path_of, posted
 pytestmark = pytest.mark.storage
 ROLES = "urn:oid:1.3.6.1.4.1.5923.1.1.1.7"
 EMAIL = "urn:oid:0.9.2342.19200300.100.1.3"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """SP libraries check timestamps against the real time."""
-    return FrozenClock(start=float(int(time.time())))
 
 
 def grant(app: Flask, email: str, role: str) -> None:

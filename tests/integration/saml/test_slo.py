@@ -41,19 +41,6 @@ SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 PARTIAL = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
 
 
-@pytest.fixture
-def clock() -> FrozenClock:
-    """SP libraries check timestamps against the real time."""
-    return FrozenClock(start=float(int(time.time())))
-
-
-@pytest.fixture
-def browser(portal: Portal, erika: Citizen) -> Browser:
-    browser = portal.new_browser()
-    assert browser.login(erika.email, erika.password).status_code == 303
-    return browser
-
-
 def deliver(browser: Browser, sent: Sent) -> TestResponse:
     """The browser carries an SP's message to the hub."""
     assert sent.url.startswith("http://portal.test/saml/slo"), sent.url

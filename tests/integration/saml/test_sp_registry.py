@@ -6,7 +6,6 @@ document, replaced when the registry changes, expiry still checked on every use.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -33,11 +32,6 @@ from tests.saml_support import (
 
 pytestmark = pytest.mark.storage
 ENTITY = "https://sp.example.org/metadata"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(start=float(int(time.time())))
 
 
 @pytest.fixture

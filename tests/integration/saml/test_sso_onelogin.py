@@ -3,13 +3,11 @@ the SP, Response signed (and encrypted) by the hub; the attributes the SP receiv
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from core.clock import FrozenClock
 from tests.helpers import Browser, Citizen, Portal
 from tests.saml_support import (
     OneLoginSp,
@@ -23,12 +21,6 @@ from tests.saml_support import (
 
 pytestmark = pytest.mark.storage
 RELEASE = ("given_names", "family_names", "email", "subject")
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """SP libraries check timestamps against the real time."""
-    return FrozenClock(start=float(int(time.time())))
 
 
 def _give_profile(portal: Portal, citizen: Citizen) -> Browser:

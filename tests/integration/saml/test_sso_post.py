@@ -4,7 +4,6 @@ Response goes to the SP's registered ACS and python3-saml accepts it."""
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Hashable
 from typing import Any
 
@@ -19,11 +18,6 @@ from tests.helpers import Browser, Citizen, Portal
 from tests.saml_support import OneLoginSp, follow, hub_metadata, posted_form, register_sp, sp_keys
 
 pytestmark = pytest.mark.storage
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(start=float(int(time.time())))
 
 
 class _SpKeys:

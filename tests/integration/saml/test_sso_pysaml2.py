@@ -4,7 +4,6 @@ the attributes the SP reads out of them."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,6 @@ from flask import Flask
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from werkzeug.test import TestResponse
 
-from core.clock import FrozenClock
 from tests.helpers import Browser, Citizen, Portal
 from tests.saml_pysaml2 import PySaml2Sp, Sent, path_and_query
 from tests.saml_support import decoded, follow, hub_metadata, posted_form, register_sp
@@ -26,12 +24,6 @@ FAMILY = "sn"  # urn:oid:2.5.4.4
 EMAIL = "mail"  # urn:oid:0.9.2342.19200300.100.1.3
 LEVEL = "urn:oid:1.2.40.0.10.2.1.1.261.94"
 SUBJECT = "urn:oid:1.3.6.1.4.1.25484.494450.3"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """SP libraries check timestamps against the real time."""
-    return FrozenClock(start=float(int(time.time())))
 
 
 def logged_in_with_profile(portal: Portal, citizen: Citizen) -> Browser:

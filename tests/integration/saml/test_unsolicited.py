@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import logging
 import re
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from lxml import etree
 from saml2.response import UnsolicitedResponse
 from werkzeug.test import TestResponse
 
-from core.clock import FrozenClock
 from idp.saml.models import sp_by_entity_id
 from tests.helpers import Browser, Citizen, Portal
 from tests.saml_pysaml2 import PySaml2Sp
@@ -44,19 +42,6 @@ DS = "http://www.w3.org/2000/09/xmldsig#"
 MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 ONELOGIN = "https://sp.example.org/metadata"
 EMAIL = "urn:oid:0.9.2342.19200300.100.1.3"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    """SP libraries check timestamps against the real time."""
-    return FrozenClock(start=float(int(time.time())))
-
-
-@pytest.fixture
-def browser(portal: Portal, erika: Citizen) -> Browser:
-    browser = portal.new_browser()
-    assert browser.login(erika.email, erika.password).status_code == 303
-    return browser
 
 
 Refusals = Callable[[], list[str]]

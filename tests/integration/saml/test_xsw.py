@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from saml2 import BINDING_HTTP_POST
 
 from certs.xmlsig import XmlSecurity, XmlSecurityError
 from core.clock import FrozenClock
-from tests.helpers import Browser, Citizen, Portal
+from tests.helpers import Browser, Portal
 from tests.integration.saml.test_sso_post import _signed_post_request
 from tests.saml_pysaml2 import PySaml2Sp, SpKeySource, path_and_query
 from tests.saml_support import (
@@ -38,18 +37,6 @@ pytestmark = pytest.mark.storage
 ATTACKER = "attacker"
 ATTACKER_MAIL = "mallory@evil.example"
 MAIL = "urn:oid:0.9.2342.19200300.100.1.3"
-
-
-@pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock(start=float(int(time.time())))
-
-
-@pytest.fixture
-def browser(portal: Portal, erika: Citizen) -> Browser:
-    browser = portal.new_browser()
-    assert browser.login(erika.email, erika.password).status_code == 303
-    return browser
 
 
 def evil(element: etree._Element) -> None:
