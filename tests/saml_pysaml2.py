@@ -198,7 +198,8 @@ class PySaml2Sp:
             sigalg=fields.get("SigAlg"),
             signature=fields.get("Signature"),
         )
-        return _sent(sent.binding, info)
+        answered_by = BINDING_HTTP_REDIRECT if info.get("method") == "GET" else BINDING_HTTP_POST
+        return _sent(answered_by, info)  # the first binding the IdP has of the request's own
 
 
 def _fields(sent: Sent) -> dict[str, str]:

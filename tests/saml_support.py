@@ -143,9 +143,13 @@ class OneLoginSp:
         authn_context: list[str] | None = None,
         comparison: str = "minimum",
         name_id_format: str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        base_url: str = "https://sp.example.org",
     ) -> None:
+        """``base_url``: where the SP's endpoints ``/acs`` and ``/sls`` are (scheme, host and
+        path prefix; a browser test serves them for real)."""
         self.keys = keys or sp_keys()
         self.entity_id = entity_id
+        self.base_url = base_url
         idp = OneLogin_Saml2_IdPMetadataParser.parse(
             idp_metadata, required_sso_binding=C.BINDING_HTTP_REDIRECT
         )
@@ -155,11 +159,11 @@ class OneLoginSp:
             "sp": {
                 "entityId": entity_id,
                 "assertionConsumerService": {
-                    "url": "https://sp.example.org/acs",
+                    "url": base_url + "/acs",
                     "binding": C.BINDING_HTTP_POST,
                 },
                 "singleLogoutService": {
-                    "url": "https://sp.example.org/sls",
+                    "url": base_url + "/sls",
                     "binding": C.BINDING_HTTP_REDIRECT,
                 },
                 "NameIDFormat": name_id_format,
@@ -198,10 +202,11 @@ class OneLoginSp:
         get: dict[str, str] | None = None,
         path: str = "/acs",
     ) -> Any:
+        base = urlsplit(self.base_url)
         request = {
-            "https": "on",
-            "http_host": "sp.example.org",
-            "script_name": path,
+            "https": "on" if base.scheme == "https" else "off",
+            "http_host": base.netloc,
+            "script_name": base.path + path,
             "get_data": get or {},
             "post_data": post or {},
         }
@@ -243,7 +248,7 @@ class OneLoginSp:
         IdP's LogoutRequest); returns the Auth object and, for a request, the redirect with
         the SP's signed LogoutResponse."""
         parts = urlsplit(url)
-        assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://sp.example.org/sls"
+        assert f"{parts.scheme}://{parts.netloc}{parts.path}" == self.base_url + "/sls"
         auth = self._auth(get=dict(parse_qsl(parts.query)), path="/sls")
         answer = auth.process_slo(keep_local_session=True, request_id=self.last_logout_id)
         return auth, answer

@@ -68,7 +68,9 @@ def post_form(
     purpose: str = "login",
 ) -> Response:
     """The HTTP-POST binding page (SAML Bindings §3.5.4): a form the citizen sends with one
-    button (no JavaScript needed); the CSP allows exactly this one form target."""
+    button (no JavaScript needed); the CSP allows exactly this one form target — and for a
+    logout the hub itself: an SP may answer the LogoutRequest by HTTP-Redirect, and Chromium
+    holds that redirect, part of this form's submission, to this page's form-action."""
     body = render_template(
         "saml/post.html",
         action=action,
@@ -79,8 +81,9 @@ def post_form(
     )
     response = make_response(body, status)
     parts = urlsplit(action)
+    hub = " 'self'" if purpose == "logout" else ""
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
-        f"form-action {parts.scheme}://{parts.netloc}; frame-ancestors 'none'"
+        f"form-action {parts.scheme}://{parts.netloc}{hub}; frame-ancestors 'none'"
     )
     return response

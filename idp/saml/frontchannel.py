@@ -11,6 +11,10 @@ that logout lands (a URL its initiator validated).
 own URL ``/saml/slo/abmelden/<handle>``: the chain is kept in the store (one use, ten minutes)
 and the handle in the browser's session, so only the browser that logged out can walk it.
 Sessions ended without a browser (elsewhere, expiry) have no front channel (docs/SAML.md).
+
+The chain is started inside the redirects of a form submission (the "Abmelden" button, the
+OpenID Connect logout confirmation), held to that page's ``form-action 'self'``: its first step
+off the hub goes by :func:`idp.saml.slo.by_page`, or the chain would never start.
 """
 
 from __future__ import annotations
@@ -55,4 +59,4 @@ def start(handle: str) -> ResponseReturnValue:
             "no-pending-logout",
             _("Diese Abmeldung ist abgelaufen oder schon abgeschlossen. Sie sind abgemeldet."),
         )
-    return slo.proceed(slo.Chain(**data))
+    return slo.by_page(slo.proceed(slo.Chain(**data)))

@@ -27,6 +27,13 @@ The same chain serves a logout the hub itself started (:mod:`idp.saml.frontchann
 and the browser lands at the URL that logout validated (``Chain.landing``).
 
 The chain's state lives in the key-value store under the ID of our outstanding LogoutRequest.
+
+Chromium and Safari hold every redirect that follows a form submission to the CSP
+``form-action`` of the page the form was on (w3c/webappsec-csp#8). Two of the chain's steps run
+inside such a submission: its start after the hub's own logout forms (``form-action 'self'``)
+and an SP's HTTP-Redirect answer to a LogoutRequest the hub's HTTP-POST page sent (that page
+allows the SP and the hub, nobody else). There the chain leaves the hub by :func:`by_page`, a
+page of the hub's own that moves on by itself, instead of a redirect the browser would block.
 """
 
 from __future__ import annotations
@@ -34,11 +41,13 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import flash, redirect, request, url_for
+from flask import flash, make_response, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from lxml import etree
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from account import api
 from core import audit
@@ -78,6 +87,8 @@ class Chain:
     partial: bool = False
     #: Started at the hub: where the browser goes at the end (validated by the initiator).
     landing: str | None = None
+    #: How our outstanding LogoutRequest went: "redirect" or "post" (by the hub's form page).
+    sent_by: str | None = None
 
 
 def receive(message_of: Any) -> ResponseReturnValue:
@@ -261,6 +272,7 @@ def proceed(chain: Chain) -> ResponseReturnValue:
             participation["index"],
         )
         chain.waiting_for = other.id
+        chain.sent_by = "post" if endpoint.binding == BINDING_POST else "redirect"
         s.store.set(_CHAIN_KEY + (message.get("ID") or ""), dumps(asdict(chain)), CHAIN_TTL)
         return bindings.send(s.xml, endpoint, "SAMLRequest", message, None, response=False)
     return _finish(chain)
@@ -331,5 +343,31 @@ def _logout_response(message: Incoming, sp: ServiceProvider) -> ResponseReturnVa
     code = message.root.find(f"{q(SAMLP, 'Status')}/{q(SAMLP, 'StatusCode')}")
     if code is None or code.get("Value") != SUCCESS:
         chain.partial = True
-    chain.waiting_for = None
-    return proceed(chain)
+    in_our_form = chain.sent_by == "post" and message.binding == "redirect"
+    chain.waiting_for = chain.sent_by = None
+    onward = proceed(chain)
+    return by_page(onward) if in_our_form else onward
+
+
+# --- leaving the hub inside a form submission ---------------------------------------------------
+
+
+def by_page(answer: ResponseReturnValue) -> ResponseReturnValue:
+    """A redirect off the hub becomes the hub's own page that moves on at once by the
+    ``Refresh`` header (no JavaScript needed; a new navigation, not the form's) and shows the
+    same URL as a link. Redirects on the hub and every other answer stay as they are."""
+    if not isinstance(answer, WerkzeugResponse) or answer.status_code not in (302, 303):
+        return answer
+    target = answer.headers["Location"]
+    if _on_the_hub(target):
+        return answer  # form-action 'self' allows it
+    page = make_response(render_template("saml/onward.html", url=target))
+    page.headers["Refresh"] = f"0; url={target}"  # HTML Standard: the Refresh header
+    return page
+
+
+def _on_the_hub(url: str) -> bool:
+    parts, hub = urlsplit(url), urlsplit(idp().settings.base_url)
+    if not parts.scheme and not parts.netloc:
+        return url.startswith("/") and not url.startswith("//")
+    return (parts.scheme, parts.netloc) == (hub.scheme, hub.netloc)

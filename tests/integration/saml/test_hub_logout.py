@@ -9,6 +9,8 @@ refused; a session without SAML SPs logs out exactly as before."""
 from __future__ import annotations
 
 import base64
+import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +39,7 @@ from tests.integration.saml.test_slo import (
     pysaml2_logged_in,
     refusals,  # noqa: F401 (fixture)
 )
-from tests.saml_pysaml2 import PySaml2Sp, Sent
+from tests.saml_pysaml2 import PySaml2Sp, Sent, path_and_query
 from tests.saml_support import (
     OneLoginSp,
     follow,
@@ -175,6 +177,96 @@ def test_an_sp_without_slo_endpoint_makes_it_partial(
     landing = browser.get(start.headers["Location"])  # nobody to walk to
     page = landed_at_home(browser, landing)
     assert PARTIAL in page and LOGGED_OUT in page
+
+
+def onward_of(answer: TestResponse) -> str:
+    """The hub's own page that leaves the hub (a redirect off it would be held to the logout
+    form's CSP form-action 'self' in Chromium): Refresh at once, and a link to the same URL."""
+    assert answer.status_code == 200 and "Location" not in answer.headers, answer.status_code
+    assert "form-action 'self'" in answer.headers["Content-Security-Policy"]
+    refresh = answer.headers["Refresh"]
+    assert refresh.startswith("0; url=")
+    url = refresh.removeprefix("0; url=")
+    assert f'href="{html.escape(url)}"' in answer.text
+    return url
+
+
+def test_the_chain_leaves_the_hub_by_a_page_not_by_a_redirect(
+    app: Flask, portal: Portal, browser: Browser
+) -> None:
+    """python3-saml alone (HTTP-Redirect): its LogoutRequest is reached from a hub page."""
+    sp = onelogin_logged_in(app, browser)
+    start = hub_logout(browser)
+    url = onward_of(browser.get(path_of(start.headers["Location"])))
+    assert url.startswith("https://sp.example.org/sls?SAMLRequest=")
+    auth, back = sp.sls(url)
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    page = landed_at_home(browser, browser.get(path_of(back or "")))
+    assert LOGGED_OUT in page and PARTIAL not in page
+
+
+def test_a_landing_off_the_hub_is_reached_by_a_page_too(
+    app: Flask, portal: Portal, browser: Browser
+) -> None:
+    """Nobody to walk to (an SP without SLO endpoint): straight to the RP's
+    post_logout_redirect_uri, by the hub's page; a landing on the hub stays a redirect."""
+    silent = OneLoginSp(hub_metadata(browser), entity_id="https://silent.example.org/metadata")
+    del silent.settings_data["sp"]["singleLogoutService"]
+    register_sp(app, silent.metadata(), release=("email",))
+    assert silent.acs(posted_form(follow(browser, browser.get(path_of(silent.login_url())))))
+    token = _oidc_login(app, browser)
+    query = {"id_token_hint": token["id_token"], "post_logout_redirect_uri": BYE, "state": "s-2"}
+    start = browser.get("/oidc/logout?" + urlencode(query))
+    assert onward_of(browser.get(path_of(start.headers["Location"]))) == BYE + "?state=s-2"
+    assert not portal.is_logged_in(browser)
+
+
+def _pysaml2_answering_by_redirect(app: Flask, browser: Browser, tmp_path: Path) -> PySaml2Sp:
+    """pysaml2 (SLO by HTTP-POST only) that knows only the hub's HTTP-Redirect SLO endpoint, so
+    it answers the hub's POSTed LogoutRequest by a redirect (Profiles §4.4.3.4 lets it)."""
+    metadata = re.sub(r"<md:SingleLogoutService [^>]*HTTP-POST[^>]*/>", "", hub_metadata(browser))
+    sp = PySaml2Sp(metadata, tmp_path / "redirect-answer", slo_bindings=(BINDING_HTTP_POST,))
+    register_sp(app, sp.metadata(), release=("email",), name_id_formats=("transient",))
+    first = browser.get(path_and_query(sp.login(BINDING_HTTP_REDIRECT).url))
+    assert sp.acs(posted_form(follow(browser, first))) is not None
+    return sp
+
+
+def test_a_redirect_answer_to_our_post_form_leaves_the_hub_by_a_page(
+    app: Flask, portal: Portal, browser: Browser, tmp_path: Path
+) -> None:
+    """The hub's POST page admits the SP and the hub; the SP's redirect answer and the hub's
+    next step off the hub belong to that form's submission: python3-saml is reached by a page.
+    Its own redirect answer then is an ordinary navigation again: on by a redirect."""
+    onelogin = onelogin_logged_in(app, browser)
+    pysaml2 = _pysaml2_answering_by_redirect(app, browser, tmp_path)
+    token = _oidc_login(app, browser)
+    query = {"id_token_hint": token["id_token"], "post_logout_redirect_uri": BYE, "state": "s-3"}
+    start = browser.get("/oidc/logout?" + urlencode(query))
+    page = browser.get(path_of(start.headers["Location"]))
+    step = hub_says(page)  # pysaml2 first, by the hub's POST form
+    csp = page.headers["Content-Security-Policy"]
+    assert (
+        step.binding == BINDING_HTTP_POST
+        and "form-action https://pysaml2.example.org 'self';" in csp
+    )
+    answer = pysaml2.answer_logout_request(step)
+    assert answer.binding == BINDING_HTTP_REDIRECT
+    url = onward_of(deliver(browser, answer))
+    assert url.startswith("https://sp.example.org/sls?SAMLRequest=")
+    auth, back = onelogin.sls(url)
+    assert auth.get_errors() == [], auth.get_last_error_reason()
+    assert redirect_params(browser.get(path_of(back or ""))) == (BYE, {"state": "s-3"})
+    assert not portal.is_logged_in(browser)
+
+
+def test_the_sso_post_page_admits_only_the_acs(app: Flask, browser: Browser) -> None:
+    """Only a logout's POST page admits the hub too; a Response goes to the ACS alone."""
+    sp = OneLoginSp(hub_metadata(browser))
+    register_sp(app, sp.metadata(), release=("email",))
+    page = follow(browser, browser.get(path_of(sp.login_url())))
+    assert posted_form(page).action == "https://sp.example.org/acs"
+    assert "form-action https://sp.example.org; " in page.headers["Content-Security-Policy"]
 
 
 def test_without_saml_sps_the_logout_is_as_before(
