@@ -79,7 +79,9 @@ class LateApp:
 
 
 class HttpBrowser:
-    """A browser over real HTTP: cookies per host, redirects followed by hand (303 → GET)."""
+    """A browser over real HTTP: cookies per host, redirects followed by hand (303 → GET), and
+    a page's ``Refresh: 0; url=…`` header followed as a browser does (the hub leaves by such a
+    page where a redirect would run inside a form submission, idp/saml/slo.py)."""
 
     def __init__(self) -> None:
         self.session = requests.Session()
@@ -91,9 +93,13 @@ class HttpBrowser:
 
     def follow(self, answer: requests.Response, limit: int = 15) -> requests.Response:
         for _ in range(limit):
-            if answer.status_code not in (301, 302, 303):
+            refresh = answer.headers.get("Refresh", "")
+            if answer.status_code == 200 and refresh.startswith("0; url="):
+                target = urljoin(answer.url, refresh.removeprefix("0; url="))
+            elif answer.status_code in (301, 302, 303):
+                target = urljoin(answer.url, answer.headers["Location"])
+            else:
                 return answer
-            target = urljoin(answer.url, answer.headers["Location"])
             self.visited.append(target)
             answer = self.session.get(target, allow_redirects=False, timeout=30)
         raise AssertionError("too many redirects")
