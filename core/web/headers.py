@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from flask import Flask, Response, request
 
+#: No ``form-action`` on the citizen's pages: browsers hold every redirect that follows a form
+#: submission to the form page's ``form-action`` (CSP 3 §6.4.1; Chromium enforces it,
+#: w3c/webappsec-csp#8), and the hub's forms (login, second factor, consent, logout
+#: confirmation) end, by design, in a redirect to a relying party's registered redirect URI,
+#: ACS or post-logout URI — ``'self'`` would strand the citizen on the hub. Keycloak's default
+#: policy has no ``form-action`` for the same reason. Pages that post to a relying party set a
+#: policy of their own naming its origin (idp/oidc/responses.py, idp/saml/bindings.py).
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
+#: The administration never leads off the hub: its forms keep ``form-action 'self'``.
+ADMIN_PREFIX = "/verwaltung"
+ADMIN_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY + "; form-action 'self'"
 HSTS = "max-age=63072000; includeSubDomains"
 
 
@@ -17,7 +27,11 @@ def init_headers(app: Flask) -> None:
 
 def add_security_headers(response: Response) -> Response:
     h = response.headers
-    h.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    admin = request.path == ADMIN_PREFIX or request.path.startswith(ADMIN_PREFIX + "/")
+    h.setdefault(
+        "Content-Security-Policy",
+        ADMIN_CONTENT_SECURITY_POLICY if admin else CONTENT_SECURITY_POLICY,
+    )
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Referrer-Policy", "no-referrer")
     h.setdefault("X-Content-Type-Options", "nosniff")

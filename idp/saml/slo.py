@@ -30,10 +30,12 @@ The chain's state lives in the key-value store under the ID of our outstanding L
 
 Chromium and Safari hold every redirect that follows a form submission to the CSP
 ``form-action`` of the page the form was on (w3c/webappsec-csp#8). Two of the chain's steps run
-inside such a submission: its start after the hub's own logout forms (``form-action 'self'``)
-and an SP's HTTP-Redirect answer to a LogoutRequest the hub's HTTP-POST page sent (that page
-allows the SP and the hub, nobody else). There the chain leaves the hub by :func:`by_page`, a
-page of the hub's own that moves on by itself, instead of a redirect the browser would block.
+inside such a submission: its start after the hub's own logout forms (the hub's pages name no
+``form-action`` today, core/web/headers.py, but a stricter policy in front of the hub would hold
+this redirect) and an SP's HTTP-Redirect answer to a LogoutRequest the hub's HTTP-POST page
+sent (that page allows the SP and the hub, nobody else). There the chain leaves the hub by
+:func:`by_page`, a page of the hub's own that moves on by itself, instead of a redirect the
+browser would block.
 """
 
 from __future__ import annotations

@@ -682,3 +682,51 @@ def test_a_link_to_unsolicited_sso_works_without_javascript(
     page.get_by_role("button", name="Weiter").click()
     expect(page.locator("#relay")).to_have_text(TARGET)
     expect(page.locator("#answered")).to_have_text("-")
+
+
+# --- OpenID Connect login in a real browser ----------------------------------------------------
+# Chromium holds every redirect after a form submission to the form page's CSP form-action
+# (w3c/webappsec-csp#8): the hub's login, second-factor and consent forms end in a redirect to
+# the RP's redirect_uri on another origin, so the hub's pages must not say form-action 'self'.
+
+
+def test_oidc_login_with_the_password_form_lands_at_the_rp(
+    new_page: PageFactory, live_portal: LivePortal, services: Services
+) -> None:
+    live_portal.verified_citizen(EMAIL, PASSWORD)
+    problems = Problems()
+    page = new_page(problems=problems)
+    page.goto(services.rp_url + "/rp/login")
+    log_in_at_the_hub(page)  # POST /anmelden → 303 /oidc/authorize → 302 the RP's callback
+    expect(page.get_by_role("heading", level=1)).to_have_text("Angemeldet")
+    assert page.url.startswith(services.rp_url + "/rp/callback")
+    assert len(services.rp_local.sessions) == 1
+    assert problems.seen == []
+
+
+def test_oidc_consent_form_lands_at_the_rp(
+    new_page: PageFactory,
+    live_portal: LivePortal,
+    services: Services,
+    a11y: AccessibilityAudit,
+) -> None:
+    live_portal.verified_citizen(EMAIL, PASSWORD)
+    services.rp = register_rp(  # a service of another provider: the citizen is asked
+        live_portal.app,
+        name="Theaterkasse",
+        redirect_uris=[services.rp_url + "/rp/callback"],
+        post_logout_redirect_uris=[services.rp_url + "/rp/bye"],
+        scopes=["openid", "email"],
+        release=["email"],
+    )
+    problems = Problems()
+    page = new_page(problems=problems)
+    page.goto(services.rp_url + "/rp/login")
+    log_in_at_the_hub(page)
+    expect(page.get_by_role("button", name="Zulassen")).to_be_visible()
+    a11y.check(page, "consent page")
+    page.get_by_role("button", name="Zulassen").click()  # POST → 302 the RP's callback
+    expect(page.get_by_role("heading", level=1)).to_have_text("Angemeldet")
+    assert len(services.rp_local.sessions) == 1
+    assert problems.seen == []
+    a11y.assert_clean()

@@ -234,3 +234,17 @@ def test_behind_a_trusted_proxy_the_forwarded_address_is_the_client(
 ) -> None:
     behind_proxy = Portal(proxied_app, clock)
     assert _failed_login_address(behind_proxy, erika, "10.9.8.7") == {"10.9.8.7"}
+
+
+def test_citizen_pages_name_no_form_action_and_the_administration_keeps_self(
+    portal: Portal,
+) -> None:
+    """The login, second-factor and consent forms end in a redirect to a relying party, which
+    browsers hold to the form page's form-action (w3c/webappsec-csp#8); the administration
+    never leaves the hub."""
+    login = portal.browser.get("/anmelden").headers["Content-Security-Policy"]
+    assert "form-action" not in login and "frame-ancestors 'none'" in login
+    admin = portal.browser.get("/verwaltung").headers["Content-Security-Policy"]
+    assert "form-action 'self'" in admin and "frame-ancestors 'none'" in admin
+    other = portal.browser.get("/verwaltungsgebiete").headers["Content-Security-Policy"]
+    assert "form-action" not in other  # only the /verwaltung tree

@@ -180,10 +180,10 @@ def test_an_sp_without_slo_endpoint_makes_it_partial(
 
 
 def onward_of(answer: TestResponse) -> str:
-    """The hub's own page that leaves the hub (a redirect off it would be held to the logout
-    form's CSP form-action 'self' in Chromium): Refresh at once, and a link to the same URL."""
+    """The hub's own page that leaves the hub (a redirect off it would be held to a stricter
+    form-action of the form's page in Chromium): Refresh at once, and a link to the same URL."""
     assert answer.status_code == 200 and "Location" not in answer.headers, answer.status_code
-    assert "form-action 'self'" in answer.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in answer.headers["Content-Security-Policy"]
     refresh = answer.headers["Refresh"]
     assert refresh.startswith("0; url=")
     url = refresh.removeprefix("0; url=")
