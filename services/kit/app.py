@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 import click
 from flask import Flask, Response, request
 from flask.cli import with_appcontext
-from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 
 from services.kit import login_oidc, login_saml
@@ -21,6 +20,7 @@ from services.kit.config import (
     load_quota_terms,
 )
 from services.kit.definition import Service
+from services.kit.i18n import init_i18n
 from services.kit.models import db
 from services.kit.payment.base import Provider
 from services.kit.payment.giro import Giro
@@ -66,7 +66,7 @@ def create_service_app(service: Service, config: ServiceConfig) -> Flask:
     )
     db.init_app(app)
     app.session_interface = SqlSessionInterface()
-    Babel(app, locale_selector=lambda: request.accept_languages.best_match(["de", "en"]) or "de")
+    init_i18n(app)
     app.extensions.update(
         kit_service=service,
         kit_config=config,

@@ -13,6 +13,7 @@ from typing import Any
 
 from authlib.integrations.flask_client import OAuth
 from flask import Flask, url_for
+from flask_babel import get_locale
 
 from services.kit import attributes
 from services.kit.attributes import ACR, BY_NAME
@@ -52,7 +53,8 @@ def init(app: Flask, service: Service, config: ServiceConfig) -> OAuth:
 def start(oauth: OAuth, channel: Channel, level: str) -> Any:
     client = getattr(oauth, CLIENTS[channel])
     callback = url_for("kit.oidc_callback", channel=channel, _external=True)
-    return client.authorize_redirect(callback, acr_values=ACR[level])
+    locale = str(get_locale() or "de")  # the hub's pages in the same language (§3.1.2.1)
+    return client.authorize_redirect(callback, acr_values=ACR[level], ui_locales=locale)
 
 
 def finish(oauth: OAuth, service: Service, channel: Channel, level: str) -> Visitor:
