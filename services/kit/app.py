@@ -83,7 +83,7 @@ def create_service_app(service: Service, config: ServiceConfig) -> Flask:
         login_saml.init(app, config, service.level, service.title)
     _blueprint(app)
     app.context_processor(lambda: {"service": service, "clerk_view": False})
-    csp = CSP.format(extra="".join(" " + o for o in _origins(config.payment)))
+    csp = CSP.format(extra="".join(" " + o for o in _origins(config)))
     app.after_request(lambda response: _headers(response, csp))
     app.cli.add_command(_migrate_command(config))
     app.cli.add_command(_push_command())
@@ -228,13 +228,16 @@ def _pusher(service: Service, config: ServiceConfig) -> StatusPusher:
     )
 
 
-def _origins(config: PaymentConfig) -> list[str]:
-    """Where a form of ours may lead (CSP form-action covers the redirect after the post)."""
-    found = []
-    for url in (config.paypal_api, config.giro_api):
+def _origins(config: ServiceConfig) -> list[str]:
+    """Where a form of ours may lead: CSP form-action covers the redirects after the post
+    (CSP 3 §6.4.1; Chromium holds them, w3c/webappsec-csp#8): "Bezahlen" to the payment
+    providers, "Abmelden" to the hub (RP-Initiated Logout, SAML SLO)."""
+    found: list[str] = []
+    for url in (config.hub_url, config.payment.paypal_api, config.payment.giro_api):
         parts = urlsplit(url)
-        if parts.scheme and parts.netloc:
-            found.append(f"{parts.scheme}://{parts.netloc}")
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if parts.scheme and parts.netloc and origin not in found:
+            found.append(origin)
     return found
 
 

@@ -11,6 +11,7 @@ from werkzeug.exceptions import NotFound
 from services.kit import context, local_sessions, login_oidc, login_saml
 from services.kit.application_views import NEXT_KEY
 from services.kit.blueprint import bp
+from services.kit.definition import Service
 from services.kit.i18n import _
 from services.kit.session import regenerate, session_id
 from services.kit.visitor import Channel, Visitor, remember
@@ -25,10 +26,17 @@ def _channel(name: str) -> Channel:
     return "citizen" if name == "citizen" else "clerk"
 
 
+def _wanted_level(service: Service, channel: Channel) -> str:
+    """The service's level for citizens; a clerk needs only "low" (the hub's clerk client has
+    that minimum; the SAML face asks the same, login_saml.py)."""
+    return service.level if channel == "citizen" else "low"
+
+
 def start_login(channel: Channel) -> ResponseReturnValue:
     service = context.service()
     if service.protocol == "oidc":
-        return login_oidc.start(context.oauth(), channel, service.level)  # type: ignore[no-any-return]
+        level = _wanted_level(service, channel)
+        return login_oidc.start(context.oauth(), channel, level)  # type: ignore[no-any-return]
     return redirect(login_saml.saml().start(channel), 303)
 
 
@@ -68,9 +76,10 @@ def _refused(reason: str) -> ResponseReturnValue:
 def oidc_callback(channel: str) -> ResponseReturnValue:
     chosen = _channel(channel)
     service = context.service()
-    level = service.level if chosen == "citizen" else "low"
     try:
-        visitor = login_oidc.finish(context.oauth(), service, chosen, level)
+        visitor = login_oidc.finish(
+            context.oauth(), service, chosen, _wanted_level(service, chosen)
+        )
     except login_oidc.LoginRefused as exc:
         return _refused(str(exc))
     except Exception as exc:  # Authlib's errors (state, token, ID token) and the hub's answers

@@ -20,6 +20,7 @@ from services.kit.i18n import _
 from services.kit.models import Payment, ProcessedNotification, db, now
 from services.kit.payment.base import Outcome, PaymentError, Provider
 from services.kit.views import own_draft
+from services.kit.visitor import Visitor
 
 log = logging.getLogger("service.payment")
 
@@ -33,7 +34,7 @@ def _provider(name: str) -> Provider:
 
 @bp.post("/antrag/<application_id>/bezahlen")
 def pay(application_id: str) -> ResponseReturnValue:
-    _visitor, draft = own_draft(application_id)
+    visitor, draft = own_draft(application_id)
     quota = context.quota()
     if quota is not None and draft.state == DRAFT:
         applications.reprice(draft, quota)  # a free place may have come back (a rejection)
@@ -65,7 +66,7 @@ def pay(application_id: str) -> ResponseReturnValue:
         log.warning("payment start failed: %s", exc)
         payment.state = "failed"
         db.session.commit()
-        return _failed_page(draft.id, 502)
+        return _failed_page(visitor, draft.id, 502)
     payment.provider_ref = started.provider_ref
     db.session.commit()
     return redirect(started.redirect_url, 303)
@@ -93,10 +94,12 @@ def settle(payment: Payment, outcome: Outcome) -> None:
         )
 
 
-def _failed_page(application_id: str, status: int = 200) -> ResponseReturnValue:
+def _failed_page(visitor: Visitor, application_id: str, status: int = 200) -> ResponseReturnValue:
+    """The citizen's own page like every other: with the account navigation (logout)."""
     return render_template(
         "kit/payment_failed.html",
         service=context.service(),
+        visitor=visitor,
         application_id=application_id,
         message=_("Die Zahlung wurde nicht abgeschlossen. Ihr Antrag ist noch nicht gestellt."),
     ), status
@@ -114,9 +117,9 @@ def payment_return(provider: str) -> ResponseReturnValue:
     if payment is None:
         abort(404)
     settle(payment, outcome)  # verified by the provider: settled even if the session is gone
-    _visitor, draft = own_draft(payment.application_id)
+    visitor, draft = own_draft(payment.application_id)
     if draft.state == DRAFT:
-        return _failed_page(draft.id)
+        return _failed_page(visitor, draft.id)
     return redirect(url_for("kit.receipt", application_id=draft.id), 303)
 
 
@@ -126,12 +129,12 @@ def payment_cancel(provider: str) -> ResponseReturnValue:
     payment = _payment(chosen.name, request.args.get("token", "")[:64])
     if payment is None:
         abort(404)
-    _visitor, draft = own_draft(payment.application_id)
+    visitor, draft = own_draft(payment.application_id)
     if payment.state == "created":
         payment.state = "failed"
         payment.updated_at = now()
         db.session.commit()
-    return _failed_page(draft.id)
+    return _failed_page(visitor, draft.id)
 
 
 @bp.route("/zahlung/<provider>/benachrichtigung", methods=["GET", "POST"])

@@ -68,6 +68,11 @@ def _log_out(browser: HttpBrowser, svc: ServiceHandle) -> requests.Response:
     page = browser.go(svc.page("/antrag"))
     match = CSRF_RE.search(page.text)
     assert match and 'action="/abmelden"' in page.text
+    # the form's redirect continues at the hub: the page's CSP form-action must admit it,
+    # or Chromium holds the redirect (w3c/webappsec-csp#8)
+    hub = svc.app.extensions["kit_config"].hub_url
+    form_action = page.headers["Content-Security-Policy"].split("form-action ")[1].split(";")[0]
+    assert hub in form_action.split(), form_action
     return browser.post(svc.page("/abmelden"), {"csrf_token": match.group(1)}, follow=False)
 
 

@@ -165,6 +165,7 @@ def test_paypal_cancel_then_giro_decline_then_giro_approve(town: World) -> None:
         checkout, "/checkoutnow", token=checkout.url.split("token=")[1], decision="cancel"
     )
     assert "Die Zahlung wurde nicht abgeschlossen" in cancelled.text
+    assert 'action="/abmelden"' in cancelled.text  # still the citizen's page, with logout
     assert _submitted(svc) == []
     review = citizen.go(review.url)
     giro = _to_provider(citizen, review, "giro")

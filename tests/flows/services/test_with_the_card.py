@@ -98,6 +98,14 @@ def test_high_and_substantial_services_with_the_card(town: World, card_hub: EidH
     review = citizen.submit(form, art="einfach", zweck="Wohnungsbewerbung", zustellung="post")
     certificate = reference_of(_pay_with_giro(citizen, review))
     assert certificate.startswith("MB-")
+    # its clerk logs in with a password: the back office asks for level low, not the card
+    clerk = HttpBrowser()
+    email = "sachbearbeitung.meldebescheinigung@example.org"
+    listing = log_in(clerk, melde, email, CLERK_PASSWORD, "/verwaltung")
+    assert listing.url.startswith(melde.page("/verwaltung")), listing.url
+    assert certificate in listing.text
+    low = "acr_values=http%3A%2F%2Feidas.europa.eu%2FLoA%2Flow"
+    assert any(low in url for url in clerk.visited)
 
     move = town.service("ummeldung")
     form = log_in(citizen, move, EMAIL, "")
