@@ -5,7 +5,17 @@ from __future__ import annotations
 
 import logging
 
-from flask import Response, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    Response,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from services.kit import context, local_sessions, logout_oidc, logout_saml
@@ -31,7 +41,17 @@ def logout() -> ResponseReturnValue:
     if url is None:
         flash(_("Sie sind bei diesem Dienst abgemeldet."), "success")
         return redirect(url_for("kit.index"), 303)
-    return redirect(url, 303)
+    return _onward(url)
+
+
+def _onward(url: str) -> ResponseReturnValue:
+    """To the hub by a page of ours that moves on by itself (the ``Refresh`` header, no
+    JavaScript), not by a redirect: Chromium holds every redirect after a form submission to
+    the form page's CSP ``form-action`` (w3c/webappsec-csp#8), and the hub's logout goes on to
+    other services' origins. A new navigation from this page is not the form's."""
+    page = make_response(render_template("kit/leaving.html", url=url))
+    page.headers["Refresh"] = f"0; url={url}"  # HTML Standard: the Refresh header
+    return page
 
 
 def _at_the_hub(visitor: Visitor) -> str | None:
