@@ -93,6 +93,7 @@ def application_form() -> ResponseReturnValue:
         quota=context.quota(),
         standings=_standings(visitor),
         euros=euros,
+        display=display,
         accept=uploads.ACCEPT,
     ), status
 

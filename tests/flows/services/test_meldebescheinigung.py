@@ -93,6 +93,14 @@ def _submitted(svc: ServiceHandle) -> list[Application]:
     return [a for a in _applications(svc) if a.reference]
 
 
+def test_verified_values_on_the_form_read_as_on_the_review(town: World) -> None:
+    svc = town.service("meldebescheinigung")
+    citizen = HttpBrowser()
+    form = log_in(citizen, svc, EMAIL, PASSWORD)
+    assert '<span data-field="geburtsdatum">12.08.1964</span>' in form.text, form.text[:800]
+    assert "1964-08-12" not in form.text
+
+
 def test_level_high_stops_a_password_session_at_the_hub(
     backend: str, database_url: str, store: KeyValueStore, tmp_path: Path
 ) -> None:
