@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, current_app, g, url_for
@@ -25,6 +26,13 @@ from core.db import db
 from core.web.session import regenerate_session
 
 ClientNames = Callable[[str], str]
+#: What a protocol face keeps of a citizen, for the JSON export: citizen id -> JSON-able data.
+ExportSection = Callable[[str], Any]
+_EXPORT_SECTIONS = "account_export_sections"
+#: The export's own top-level members (account/lifecycle.py), which no section may take.
+EXPORT_OWN = frozenset(
+    {"format", "account", "profile", "id_cards", "second_factor", "sessions", "activity"}
+)
 _CONTINUATIONS = "account_logout_continuations"
 _BACKGROUND = "account_background_work"
 
@@ -254,3 +262,18 @@ def register_client_names(app: Flask, names: ClientNames) -> None:
 def client_name(client_id: str) -> str:
     names: ClientNames | None = current_app.extensions.get("account_client_names")
     return names(client_id) if names else client_id
+
+
+def register_export_section(app: Flask, name: str, section: ExportSection) -> None:
+    """Add what the protocol face keeps of a citizen to the citizen's JSON export (Art. 15/20
+    GDPR), under ``name``: ``account`` cannot look into ``idp``, so ``idp`` says it here."""
+    sections: dict[str, ExportSection] = app.extensions.setdefault(_EXPORT_SECTIONS, {})
+    if name in sections or name in EXPORT_OWN:
+        raise ValueError(f"export section {name!r} taken")
+    sections[name] = section
+
+
+def export_sections(citizen_id: str) -> dict[str, Any]:
+    """Every registered section's data for the citizen, by name."""
+    sections: dict[str, ExportSection] = current_app.extensions.get(_EXPORT_SECTIONS, {})
+    return {name: sections[name](citizen_id) for name in sorted(sections)}

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from account import mails
+from account import api, mails
 from account.models import Citizen, citizen_by_email, citizen_by_id
 from account.profile import values
 from account.services import services
@@ -34,6 +34,11 @@ def export(citizen: Citizen, client_address: str) -> dict[str, Any]:
         client_address=client_address,
     )
     db.session.commit()
+    return _own_sections(citizen) | api.export_sections(citizen.id)
+
+
+def _own_sections(citizen: Citizen) -> dict[str, Any]:
+    s = services()
     return {
         "format": "buergerportal-export/1",
         "account": {

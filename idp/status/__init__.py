@@ -13,10 +13,12 @@ from idp.status import models  # noqa: F401  (registers the tables)
 
 
 def init_status(app: Flask) -> None:
+    from account import api
     from core.web import csrf
-    from idp.status import inbox, views
+    from idp.status import export, inbox, views
     from idp.status.blueprint import bp
 
     app.register_blueprint(bp)
+    api.register_export_section(app, export.SECTION, export.applications_of)
     csrf.exempt(inbox.receive)  # a bearer-token API: no browser form posts here
     del views  # its routes register on import

@@ -292,3 +292,25 @@ def test_retries_are_bounded_and_the_operator_can_requeue(
         assert "1 failed updates queued again" in again.output and "1 updates sent" in again.output
         assert gate.passed == [event.event_id]
         assert _entries(_section(hub_timeline(town, citizen), reference), "Eingegangen") == 1
+
+
+def test_the_pushed_application_is_in_the_citizens_export(town: World, gate: InboxGate) -> None:
+    svc = town.service("sperrmuell")
+    citizen = HttpBrowser()
+    reference = _submit(citizen, svc)
+    clerk, listing = _clerk(svc)
+    detail = clerk_application_url(listing, reference)
+    assert clerk_changes(clerk, svc, detail, "in_bearbeitung").status_code == 200
+    asked = clerk_changes(clerk, svc, detail, "rueckfrage", "Passt das Sofa durch die Tür?")
+    assert asked.status_code == 200
+    town.settle()
+    form = citizen.go(town.hub_url + "/konto/daten")
+    download = citizen.submit(form)
+    assert download.headers["Content-Type"].startswith("application/json")
+    (application,) = download.json()["applications"]
+    assert application["reference"] == reference and application["state"] == "rueckfrage"
+    assert [(e["state"], e["note"]) for e in application["timeline"]] == [
+        ("eingegangen", ""),
+        ("in_bearbeitung", ""),
+        ("rueckfrage", "Passt das Sofa durch die Tür?"),
+    ]
