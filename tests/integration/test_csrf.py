@@ -187,6 +187,19 @@ TOKENS: dict[str, Callable[[Portal], str | None]] = {
 #: The Online-Ausweis forms need a card reading first: tests/flows/test_eid_csrf.py.
 EID_FORMS = frozenset({"account.eid_register", "account.eid_confirm_link", "account.eid_unlink"})
 
+#: The second factor's forms. Their preconditions (a waiting login, an enrolled app, a fresh
+#: card login) are arranged by their own tests, which post them with the right token and see
+#: the change (tests/integration/test_totp*.py, tests/flows/test_totp_*.py); here every wrong
+#: token is refused before any of that is looked at.
+TOTP_FORMS = {
+    "account.login_code": "/anmelden/code",
+    "account.totp_step_up": "/anmelden/code/bestaetigen",
+    "account.totp_enrol": "/konto/sicherheit/app",
+    "account.totp_disable": "/konto/sicherheit/app/ausschalten",
+    "account.totp_renew_codes": "/konto/sicherheit/app/wiederherstellungscodes",
+    "account.totp_disable_card": "/konto/sicherheit/app/ausschalten/ausweis",
+}
+
 
 def test_every_account_form_is_covered_here(app: Flask) -> None:
     posts = {
@@ -194,7 +207,22 @@ def test_every_account_form_is_covered_here(app: Flask) -> None:
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("account.") and "POST" in (rule.methods or set())
     }
-    assert posts == set(SCENARIOS) | EID_FORMS
+    assert posts == set(SCENARIOS) | EID_FORMS | set(TOTP_FORMS)
+
+
+@pytest.mark.parametrize("endpoint", list(TOTP_FORMS))
+def test_the_second_factors_forms_refuse_a_post_without_the_right_token(
+    portal: Portal, erika: Citizen, endpoint: str
+) -> None:
+    browser = _logged_in(portal, erika)
+    before = snapshot(portal)
+    for name, make_token in TOKENS.items():
+        value = make_token(portal)
+        fields = {"code": "123456"} | ({"csrf_token": value} if value is not None else {})
+        response = browser.post(TOTP_FORMS[endpoint], fields)
+        assert response.status_code == 400, name
+        assert "Das Formular ist abgelaufen" in response.text, name
+        assert snapshot(portal) == before, f"{name} token changed something"
 
 
 @pytest.mark.parametrize("endpoint", list(SCENARIOS))
