@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import requests
@@ -52,3 +53,11 @@ def hub_timeline(world: World, browser: HttpBrowser) -> str:
     page = browser.go(world.hub_url + "/konto/antraege")
     assert page.status_code == 200
     return page.text
+
+
+def onward_of(page: requests.Response) -> str:
+    """The logout page of the service that moves on to the hub (Refresh header and a link)."""
+    assert page.status_code == 200 and page.headers["Refresh"].startswith("0; url=")
+    url = page.headers["Refresh"].removeprefix("0; url=")
+    assert f'href="{html.escape(url)}"' in page.text
+    return url

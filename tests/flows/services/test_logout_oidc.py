@@ -6,7 +6,6 @@ replayed one and a wrong state change nothing and get a 400, never a 500."""
 
 from __future__ import annotations
 
-import html
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from core.store.base import KeyValueStore
 from services import meldebescheinigung, ummeldung
 from services.kit.models import HubLogin
 from services.kit.models import db as kit_db
-from tests.flows.services.steps import log_in
+from tests.flows.services.steps import log_in, onward_of
 from tests.flows.services.world import CSRF_RE, HttpBrowser, ServiceHandle, World, at_level, world
 
 pytestmark = pytest.mark.storage
@@ -65,14 +64,6 @@ def _both(town: World) -> tuple[HttpBrowser, ServiceHandle, ServiceHandle]:
     return citizen, a, b
 
 
-def _onward(page: requests.Response) -> str:
-    """The logout page of the service that moves on to the hub (Refresh header and a link)."""
-    assert page.status_code == 200 and page.headers["Refresh"].startswith("0; url=")
-    url = page.headers["Refresh"].removeprefix("0; url=")
-    assert f'href="{html.escape(url)}"' in page.text
-    return url
-
-
 def _log_out(browser: HttpBrowser, svc: ServiceHandle) -> requests.Response:
     page = browser.go(svc.page("/antrag"))
     match = CSRF_RE.search(page.text)
@@ -88,7 +79,7 @@ def _log_out(browser: HttpBrowser, svc: ServiceHandle) -> requests.Response:
 def test_logout_at_one_service_ends_the_hub_session_and_the_other_service(town: World) -> None:
     citizen, a, b = _both(town)
     leaving = _log_out(citizen, a)
-    target = urlsplit(_onward(leaving))
+    target = urlsplit(onward_of(leaving))
     assert f"{target.scheme}://{target.netloc}{target.path}" == town.hub_url + "/oidc/logout"
     params = {k: v[0] for k, v in parse_qs(target.query).items()}
     assert params["post_logout_redirect_uri"] == a.page("/abgemeldet")
@@ -112,7 +103,7 @@ def test_logout_at_one_service_ends_the_hub_session_and_the_other_service(town: 
 def test_a_wrong_or_missing_state_is_not_confirmed(town: World) -> None:
     citizen, a, _b = _both(town)
     leaving = _log_out(citizen, a)
-    state = parse_qs(urlsplit(_onward(leaving)).query)["state"][0]
+    state = parse_qs(urlsplit(onward_of(leaving)).query)["state"][0]
     wrong = citizen.go(a.page("/abgemeldet?state=" + state[::-1]))
     assert wrong.status_code == 400 and "nicht bestätigen" in wrong.text
     late = citizen.go(a.page("/abgemeldet?state=" + state))  # the pending state is spent

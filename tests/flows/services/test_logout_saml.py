@@ -8,7 +8,6 @@ a stray LogoutResponse change nothing and get a 400, never a 500."""
 from __future__ import annotations
 
 import base64
-import html
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from lxml import etree
 
 from core.store.base import KeyValueStore
 from services import hundesteuer, sperrmuell
-from tests.flows.services.steps import log_in
+from tests.flows.services.steps import log_in, onward_of
 from tests.flows.services.world import CSRF_RE, HttpBrowser, ServiceHandle, World, at_level, world
 
 pytestmark = pytest.mark.storage
@@ -70,14 +69,6 @@ def _both(town: World) -> tuple[HttpBrowser, ServiceHandle, ServiceHandle]:
     return citizen, a, b
 
 
-def _onward(page: requests.Response) -> str:
-    """The logout page of the service that moves on to the hub (Refresh header and a link)."""
-    assert page.status_code == 200 and page.headers["Refresh"].startswith("0; url=")
-    url = page.headers["Refresh"].removeprefix("0; url=")
-    assert f'href="{html.escape(url)}"' in page.text
-    return url
-
-
 def _log_out(browser: HttpBrowser, svc: ServiceHandle) -> requests.Response:
     page = browser.go(svc.page("/antrag"))
     match = CSRF_RE.search(page.text)
@@ -93,12 +84,12 @@ def _message(url: str, name: str) -> etree._Element:
 def test_logout_at_one_service_ends_the_hub_session_and_the_other_service(town: World) -> None:
     citizen, a, b = _both(town)
     leaving = _log_out(citizen, a)
-    assert _onward(leaving).startswith(town.hub_url + "/saml/slo?SAMLRequest=")
-    query = parse_qs(urlsplit(_onward(leaving)).query)
+    assert onward_of(leaving).startswith(town.hub_url + "/saml/slo?SAMLRequest=")
+    query = parse_qs(urlsplit(onward_of(leaving)).query)
     assert "Signature" in query and query["SigAlg"] == [
         "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
     ]
-    request = _message(_onward(leaving), "SAMLRequest")
+    request = _message(onward_of(leaving), "SAMLRequest")
     assert request.find(f"{{{SAMLP}}}SessionIndex") is not None
     assert not _logged_in_at(citizen, a)  # ended here before the hub was even asked
     done = citizen.follow(leaving)
